@@ -1,0 +1,65 @@
+# The two commands for a newcomer: `make demo` and `make test` (see README.md). Every target creates .venv when
+# missing; nothing needs to be installed by hand beyond Python 3.11 and make.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+PIP := $(BIN)/pip install -q -c constraints.txt
+# pip on some machines warns about missing local indexes; hide only that noise.
+QUIET := 2> >(grep -v 'is ignored: it is neither' >&2)
+export XDG_RUNTIME_DIR ?= /tmp
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins:$(CURDIR)
+
+.PHONY: help venv dev demo test lint typecheck airflow airflow-stop connect bench clean
+
+help:
+	@echo "make demo          run the DAG (upload, then sync) against both simulators and print what it did"
+	@echo "make test          lint, type-check and run the whole test suite"
+	@echo "make airflow       start Airflow (UI on http://localhost:8080) with the simulators; make airflow-stop stops it"
+	@echo "make connect       connect a QuickBooks company (OAuth authorization-code flow)"
+	@echo "make bench         run the benchmarks in bench/ (prints figures)"
+
+$(RUNTIME_STAMP): requirements.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements.txt into $(VENV) (first time: about a minute)"
+	@$(BIN)/pip install -q --upgrade pip $(QUIET)
+	@$(PIP) -r requirements.txt $(QUIET)
+	@$(BIN)/python devenv/write_pth.py
+	@touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	@$(PIP) -r requirements.txt -r requirements-dev.txt $(QUIET)
+	@touch $@
+
+venv: $(RUNTIME_STAMP)
+dev: $(DEV_STAMP)
+
+demo: $(RUNTIME_STAMP)
+	@$(BIN)/python -m devenv.demo
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy include/stqbo_sync
+
+test: $(DEV_STAMP) lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+airflow: $(RUNTIME_STAMP)
+	@devenv/airflow_up.sh
+
+airflow-stop:
+	@devenv/airflow_down.sh
+
+connect: $(RUNTIME_STAMP)
+	@$(BIN)/python -m stqbo_hooks.connect $(ARGS)
+
+bench: $(DEV_STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,198 @@
+"""Shared test harness: a real PostgreSQL, both simulators over real HTTP, and real Airflow runs.
+
+Airflow reads its configuration once, on import, so the environment is set here at module level, before any test
+module imports airflow. Airflow's metadata DB is SQLite in a throw-away AIRFLOW_HOME; the connector's state DB is
+PostgreSQL (see devenv/pg.py for how it is found or started).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="stqbo-airflow-home-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", tempfile.gettempdir()),
+    }
+)
+
+from devenv import pg, sims  # noqa: E402
+
+QBO_CLIENT_ID = "demo-client"
+QBO_CLIENT_SECRET = "demo-secret"
+ST_DOMAIN = "demo"
+ST_API_KEY = "demo-api-key"
+
+
+# ----------------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    yield pg.find_or_start(REPO / "var" / "pgdata-test")
+
+
+@pytest.fixture(scope="session")
+def state_db_url(pg_server: pg.PgServer) -> Iterator[str]:
+    """One fresh database per test session, dropped afterwards."""
+    name, url = pg_server.create_temp_database()
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
+
+
+def _drop_user_schemas(url: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname NOT IN ('information_schema', 'public')"
+        )
+        for (schema,) in cur.fetchall():
+            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    conn.close()
+
+
+@pytest.fixture()
+def state_db(state_db_url: str) -> str:
+    """A psycopg2 DSN to an empty state database (every schema dropped before the test)."""
+    _drop_user_schemas(state_db_url)
+    return state_db_url
+
+
+@pytest.fixture()
+def state_db_conn(state_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AIRFLOW_CONN_SYNC_STATE_DB", pg.airflow_conn_json(state_db))
+    return state_db
+
+
+# ----------------------------------------------------------------------------------------------- simulators
+
+
+@pytest.fixture(scope="session")
+def qbo_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess]:
+    sim = sims.start("quickbooks", log_path=tmp_path_factory.mktemp("sim") / "quickbooks.log")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def st_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess]:
+    sim = sims.start("synchroteam", log_path=tmp_path_factory.mktemp("sim") / "synchroteam.log")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture()
+def qbo(qbo_sim: sims.SimProcess) -> sims.SimProcess:
+    """The QuickBooks simulator, reset: empty default realm, no faults, empty request log, clock at now."""
+    qbo_sim.reset()
+    return qbo_sim
+
+
+@pytest.fixture()
+def st(st_sim: sims.SimProcess) -> sims.SimProcess:
+    """The Synchroteam simulator, reset."""
+    st_sim.reset()
+    return st_sim
+
+
+def qbo_conn_json(sim: sims.SimProcess, realm_id: str, refresh_token: str, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "conn_type": "quickbooks",
+            "host": sim.url,
+            "login": QBO_CLIENT_ID,
+            "password": QBO_CLIENT_SECRET,
+            "extra": {
+                "realm_id": realm_id,
+                "refresh_token": refresh_token,
+                "token_url": sim.url + "/oauth2/v1/tokens/bearer",
+                "environment": "sandbox",
+                **extra,
+            },
+        }
+    )
+
+
+@pytest.fixture()
+def qbo_grant(qbo: sims.SimProcess) -> dict[str, str]:
+    """A fresh OAuth grant on the (reset) default realm, as if a person had connected the app."""
+    resp = qbo.admin("POST", "/_sim/oauth/grant", json={"client_id": QBO_CLIENT_ID, "client_secret": QBO_CLIENT_SECRET})
+    resp.raise_for_status()
+    return dict(resp.json())
+
+
+@pytest.fixture()
+def qbo_conn(qbo: sims.SimProcess, qbo_grant: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_QUICKBOOKS_DEFAULT", qbo_conn_json(qbo, qbo_grant["realm_id"], qbo_grant["refresh_token"])
+    )
+    return qbo_grant
+
+
+@pytest.fixture()
+def st_conn(st: sims.SimProcess, monkeypatch: pytest.MonkeyPatch) -> sims.SimProcess:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SYNCHROTEAM_DEFAULT",
+        json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": ST_API_KEY}),
+    )
+    return st
+
+
+@pytest.fixture()
+def connections(qbo_conn: dict[str, str], st_conn: sims.SimProcess, state_db_conn: str) -> dict[str, Any]:
+    """All three Airflow connections of the DAG, pointing at the reset simulators and an empty state DB."""
+    return {"qbo": qbo_conn, "st": st_conn, "state_db": state_db_conn}
+
+
+# ----------------------------------------------------------------------------------------------- Airflow
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's metadata DB (SQLite in the throw-away AIRFLOW_HOME), created once per session."""
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+@pytest.fixture(scope="session")
+def sync_dag(airflow_db: None) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag("synchroteam_quickbooks_sync")
+
+
+@pytest.fixture()
+def run_dag(sync_dag: Any, connections: dict[str, Any]) -> Any:
+    """Run the DAG with ``dag.test()`` and check the run's state (a failed task does not raise there)."""
+
+    def _run(expect: str = "success", **conf: Any) -> Any:
+        dr = sync_dag.test(run_conf=conf)
+        states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+        assert dr.state == expect, f"run {dr.run_id} ended {dr.state}, expected {expect}: {states}"
+        return dr
+
+    return _run
