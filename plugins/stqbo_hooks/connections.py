@@ -1,0 +1,156 @@
+"""Connection-form metadata and helpers shared by the two Airflow hooks (no Airflow import at module level).
+
+Airflow 3.3 builds connection forms only from *provider packages*: the providers manager reads each installed
+distribution's ``apache_airflow_provider`` entry point (``conn-fields`` / ``ui-field-behaviour`` in its
+provider info) and, for older providers, a hook's ``get_connection_form_widgets`` (which needs wtforms and
+flask-appbuilder, absent from an Airflow 3.3 install). Hooks shipped in ``plugins/`` are not discovered: Airflow
+dropped hooks from plugins in 2.0. So the custom fields below do not show in the UI of this project as shipped;
+the connection still works from any source (UI "Generic"/"HTTP" type with the extras as JSON, env vars, a
+secrets backend). ``get_provider_info`` returns the exact provider info a packaging step would register with
+``[project.entry-points.apache_airflow_provider] provider_info = "stqbo_hooks.connections:get_provider_info"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+QUICKBOOKS_CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "realm_id": {
+        "label": "Realm ID (company id)",
+        "description": "The QuickBooks company id (realmId) returned when the app was connected.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "environment": {
+        "label": "Environment",
+        "description": "sandbox, production, or custom (a simulator); used when Host is empty.",
+        "schema": {"type": ["string", "null"], "enum": ["sandbox", "production", "custom", None], "default": "sandbox"},
+    },
+    "refresh_token": {
+        "label": "Initial refresh token",
+        "description": "Seeds the encrypted token store in the state DB; later tokens are kept there, not here.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "token_url": {
+        "label": "OAuth token URL",
+        "description": "Default https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        "schema": {"type": ["string", "null"]},
+    },
+    "use_synchroteam_invoice_numbers": {
+        "label": "Use Synchroteam invoice numbers",
+        "description": "Send Synchroteam's invoice number as DocNumber (needs custom transaction numbers on).",
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
+}
+
+QUICKBOOKS_UI_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema", "port"],
+    "relabeling": {"host": "API base URL", "login": "OAuth client id", "password": "OAuth client secret"},
+    "placeholders": {
+        "host": "https://sandbox-quickbooks.api.intuit.com",
+        "login": "AB...client id",
+        "password": "client secret",
+    },
+}
+
+SYNCHROTEAM_UI_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema", "port", "extra"],
+    "relabeling": {"host": "API base URL", "login": "Account domain", "password": "API key"},
+    "placeholders": {"host": "https://ws.synchroteam.com", "login": "mycompany"},
+}
+
+
+def _kebab(behaviour: Mapping[str, Any]) -> dict[str, Any]:
+    return {key.replace("_", "-"): value for key, value in behaviour.items()}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Provider info in the format of ``provider.yaml``, for an ``apache_airflow_provider`` entry point."""
+    return {
+        "package-name": "stqbo-hooks",
+        "name": "Synchroteam and QuickBooks Online hooks",
+        "description": "Hooks of the Synchroteam-QuickBooks connector",
+        "versions": ["0.1.0"],
+        "connection-types": [
+            {
+                "hook-class-name": "stqbo_hooks.quickbooks.QuickBooksHook",
+                "hook-name": "QuickBooks Online",
+                "connection-type": "quickbooks",
+                "ui-field-behaviour": _kebab(QUICKBOOKS_UI_BEHAVIOUR),
+                "conn-fields": QUICKBOOKS_CONN_FIELDS,
+            },
+            {
+                "hook-class-name": "stqbo_hooks.synchroteam.SynchroteamHook",
+                "hook-name": "Synchroteam",
+                "connection-type": "synchroteam",
+                "ui-field-behaviour": _kebab(SYNCHROTEAM_UI_BEHAVIOUR),
+            },
+        ],
+    }
+
+
+def legacy_widgets(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """wtforms widgets for Airflow versions that still render them; empty when wtforms is not installed."""
+    try:
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        from wtforms import BooleanField, PasswordField, StringField
+    except ImportError:
+        return {}
+    widgets: dict[str, Any] = {}
+    for name, spec in fields.items():
+        schema = spec.get("schema", {})
+        label, description = spec.get("label", name), spec.get("description")
+        if "boolean" in schema.get("type", []):
+            widgets[name] = BooleanField(label, description=description, default=bool(schema.get("default")))
+        elif schema.get("format") == "password":
+            widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+        else:
+            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=description)
+    return widgets
+
+
+def extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
+    """An extra field, in its plain form or the older ``extra__<type>__<name>`` form written by old UIs."""
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__{conn_type}__{name}")
+    return None if value == "" else value
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    return str(value).strip().lower() in ("1", "true", "yes", "on", "y", "t")
+
+
+def base_url(host: str | None, schema: str | None, port: int | None, default_scheme: str = "https") -> str | None:
+    """The API base URL from a connection: ``host`` may be a full URL or a bare host name."""
+    if not host:
+        return None
+    url = host.rstrip("/")
+    if "://" not in url:
+        scheme = schema if schema in ("http", "https") else default_scheme
+        url = f"{scheme}://{url}"
+        if port:
+            url = f"{url}:{port}"
+    return url
+
+
+def postgres_dsn(host: str | None, port: int | None, login: str | None, password: str | None,
+                 schema: str | None, extra: Mapping[str, Any] | None = None) -> str:
+    """A psycopg2 DSN from the fields of a postgres connection (``schema`` is the database name)."""
+    from psycopg2.extensions import make_dsn
+
+    options: dict[str, Any] = {
+        "host": host or None,
+        "port": port or None,
+        "user": login or None,
+        "password": password or None,
+        "dbname": schema or None,
+    }
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name"):
+        if extra and extra.get(key) not in (None, ""):
+            options[key] = extra[key]
+    return str(make_dsn(**{k: v for k, v in options.items() if v is not None}))

@@ -1,0 +1,267 @@
+"""The QuickBooks OAuth token store: the newest refresh token, encrypted, in the state DB (no Airflow here).
+
+Why the database and not the Airflow connection: Intuit rotates refresh tokens and invalidates the previous one
+about 24 h later, so the newest token must be written *in the same transaction that obtained it*, from any
+worker, and read by every other process. Airflow connections from env vars or a secrets backend are read-only.
+The connection's ``refresh_token`` extra only seeds the store (and is tried once more when the stored token is
+refused, so pasting a fresh token into the connection also reconnects).
+
+Concurrency: ``refresh_locked`` takes a row lock (``SELECT ... FOR UPDATE``) per (realm, client), re-reads the
+row, and only calls the token endpoint when no other process refreshed meanwhile. Parallel refreshes with the
+same token are what makes Intuit answer ``invalid_grant``; the lock makes them impossible.
+
+Encryption: Fernet (AES-128-CBC + HMAC) with a key derived by HKDF-SHA256 from the OAuth **client secret**.
+That secret is already in every place that can use a refresh token (a refresh token is useless without it),
+so no second key has to be provisioned, rotated or leaked; a database dump alone reveals nothing usable.
+Rotating the client secret makes stored rows undecryptable: they are then treated as absent (the connection's
+``refresh_token`` seeds again, or ``make connect`` stores a new grant).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg2
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from stqbo_hooks.errors import QUICKBOOKS, REAUTHORISE_HINT, ReauthorizationRequired
+from stqbo_hooks.redact import register_secret
+
+log = logging.getLogger(__name__)
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS auth;
+CREATE TABLE IF NOT EXISTS auth.qbo_oauth_token (
+    realm_id            text        NOT NULL,
+    client_id           text        NOT NULL,
+    refresh_token_enc   text        NOT NULL,
+    access_token_enc    text,
+    access_expires_at   timestamptz,
+    refresh_expires_at  timestamptz,
+    refreshed_at        timestamptz,
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (realm_id, client_id)
+);
+COMMENT ON TABLE auth.qbo_oauth_token IS
+    'Newest QuickBooks OAuth tokens per realm and client, Fernet-encrypted with a key derived from the client secret';
+"""
+
+_LOCK_KEY = "stqbo_hooks.auth.qbo_oauth_token"
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens of one realm; the values are kept out of ``repr`` so that they never reach a log by accident."""
+
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+
+    def access_valid(self, now: datetime, margin: timedelta) -> bool:
+        """True when the access token can still be used for at least ``margin``."""
+        return bool(self.access_token) and self.expires_at is not None and self.expires_at - margin > now
+
+
+RefreshFn = Callable[[str], TokenSet]
+
+
+def derive_key(secret: str) -> bytes:
+    """The Fernet key for a client secret (HKDF-SHA256, fixed salt and purpose)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"stqbo-hooks/token-store/v1", info=b"qbo_oauth_token")
+    return base64.urlsafe_b64encode(hkdf.derive(secret.encode("utf-8")))
+
+
+class TokenStore:
+    """Encrypted per-(realm, client) token rows in ``auth.qbo_oauth_token``; works with any psycopg2 DSN."""
+
+    def __init__(self, dsn: str, secret: str, clock: Callable[[], datetime] | None = None) -> None:
+        if not secret:
+            raise ValueError("the token store needs the OAuth client secret to derive its encryption key")
+        self._dsn = dsn
+        self._fernet = Fernet(derive_key(secret))
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return "TokenStore(<dsn hidden>)"
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        conn = psycopg2.connect(self._dsn)
+        try:
+            self._ensure_schema(conn)
+            with conn, conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()
+
+    def _ensure_schema(self, conn: Any) -> None:
+        """Create the schema and table once per store, in a transaction of its own (a failed refresh must
+        not roll the DDL back)."""
+        if self._ready:
+            return
+        with conn, conn.cursor() as cur:
+            # Serialise the DDL: two processes running CREATE ... IF NOT EXISTS at once can still collide.
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
+            cur.execute(DDL)
+        self._ready = True
+
+    def _encrypt(self, value: str | None) -> str | None:
+        return None if value is None else self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+    def _decrypt(self, value: str | None) -> str | None:
+        return None if value is None else self._fernet.decrypt(value.encode("ascii")).decode("utf-8")
+
+    def _row_to_tokens(self, row: tuple[Any, ...] | None, realm_id: str) -> TokenSet | None:
+        if row is None:
+            return None
+        try:
+            tokens = TokenSet(
+                refresh_token=self._decrypt(row[0]) or "",
+                access_token=self._decrypt(row[1]),
+                expires_at=row[2],
+                refresh_expires_at=row[3],
+            )
+        except InvalidToken:
+            log.warning(
+                "Stored QuickBooks tokens for realm %s cannot be decrypted (was the client secret changed?); "
+                "ignoring them",
+                realm_id,
+            )
+            return None
+        register_secret(tokens.refresh_token)
+        register_secret(tokens.access_token)
+        return tokens
+
+    # --------------------------------------------------------------------------------------------- API
+
+    def save(
+        self,
+        realm_id: str,
+        client_id: str,
+        refresh_token: str,
+        access_token: str | None = None,
+        expires_at: datetime | None = None,
+        refresh_expires_at: datetime | None = None,
+    ) -> None:
+        """Store (insert or replace) the tokens of a realm, e.g. after a person connected the app."""
+        with self._transaction() as cur:
+            self._upsert(cur, realm_id, client_id, TokenSet(refresh_token, access_token, expires_at, refresh_expires_at))
+
+    def _upsert(self, cur: Any, realm_id: str, client_id: str, tokens: TokenSet) -> None:
+        register_secret(tokens.refresh_token)
+        register_secret(tokens.access_token)
+        cur.execute(
+            """
+            INSERT INTO auth.qbo_oauth_token AS t
+                (realm_id, client_id, refresh_token_enc, access_token_enc, access_expires_at,
+                 refresh_expires_at, refreshed_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, now())
+            ON CONFLICT (realm_id, client_id) DO UPDATE SET
+                refresh_token_enc = EXCLUDED.refresh_token_enc,
+                access_token_enc = EXCLUDED.access_token_enc,
+                access_expires_at = EXCLUDED.access_expires_at,
+                refresh_expires_at = EXCLUDED.refresh_expires_at,
+                refreshed_at = EXCLUDED.refreshed_at,
+                updated_at = now()
+            """,
+            (
+                realm_id, client_id, self._encrypt(tokens.refresh_token), self._encrypt(tokens.access_token),
+                tokens.expires_at, tokens.refresh_expires_at,
+                self._clock() if tokens.access_token else None,
+            ),
+        )
+
+    def load(self, realm_id: str, client_id: str) -> TokenSet | None:
+        """The stored tokens, or None when there are none (or they cannot be decrypted)."""
+        with self._transaction() as cur:
+            cur.execute(
+                "SELECT refresh_token_enc, access_token_enc, access_expires_at, refresh_expires_at "
+                "FROM auth.qbo_oauth_token WHERE realm_id = %s AND client_id = %s",
+                (realm_id, client_id),
+            )
+            return self._row_to_tokens(cur.fetchone(), realm_id)
+
+    def refresh_locked(
+        self,
+        realm_id: str,
+        client_id: str,
+        refresh_fn: RefreshFn,
+        *,
+        initial_refresh_token: str | None = None,
+        rejected_access_token: str | None = None,
+        margin: timedelta = timedelta(minutes=5),
+    ) -> TokenSet:
+        """Return usable tokens, refreshing under a row lock and storing the result in the same transaction.
+
+        If, once the lock is held, the row has an access token that is still valid and is not the one the
+        caller just saw rejected, another process refreshed meanwhile: that one is returned without calling
+        the token endpoint. ``initial_refresh_token`` (the connection's) seeds an empty store, and is tried
+        once when the stored token is refused with ``invalid_grant`` and differs from it.
+        """
+        with self._transaction() as cur:
+            stored = self._lock_row(cur, realm_id, client_id, initial_refresh_token)
+            if (
+                stored.access_valid(self._clock(), margin)
+                and stored.access_token != rejected_access_token
+            ):
+                return stored
+            fresh = self._call_refresh(stored.refresh_token, refresh_fn, initial_refresh_token)
+            self._upsert(cur, realm_id, client_id, fresh)
+            log.info("Stored refreshed QuickBooks tokens for realm %s", realm_id)
+            return fresh
+
+    def _lock_row(self, cur: Any, realm_id: str, client_id: str, initial: str | None) -> TokenSet:
+        if initial:
+            cur.execute(
+                "INSERT INTO auth.qbo_oauth_token (realm_id, client_id, refresh_token_enc) VALUES (%s, %s, %s) "
+                "ON CONFLICT (realm_id, client_id) DO NOTHING",
+                (realm_id, client_id, self._encrypt(initial)),
+            )
+        cur.execute(
+            "SELECT refresh_token_enc, access_token_enc, access_expires_at, refresh_expires_at "
+            "FROM auth.qbo_oauth_token WHERE realm_id = %s AND client_id = %s FOR UPDATE",
+            (realm_id, client_id),
+        )
+        stored = self._row_to_tokens(cur.fetchone(), realm_id)
+        if stored is None and initial:
+            # The row exists but cannot be decrypted (client secret rotated): start again from the connection.
+            stored = TokenSet(refresh_token=initial)
+        if stored is None:
+            raise ReauthorizationRequired(
+                f"No QuickBooks refresh token is stored for realm {realm_id} and the connection has none. "
+                + REAUTHORISE_HINT,
+                api=QUICKBOOKS,
+                code="no_refresh_token",
+            )
+        return stored
+
+    @staticmethod
+    def _call_refresh(current: str, refresh_fn: RefreshFn, initial: str | None) -> TokenSet:
+        try:
+            return refresh_fn(current)
+        except ReauthorizationRequired:
+            if not initial or initial == current:
+                raise
+            log.warning("The stored QuickBooks refresh token was refused; trying the one in the connection")
+            return refresh_fn(initial)
+
+
+def with_expiry(tokens: TokenSet, expires_in: float | None, refresh_expires_in: float | None, now: datetime) -> TokenSet:
+    """Attach absolute expiry times computed from a token response's relative lifetimes."""
+    return replace(
+        tokens,
+        expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        refresh_expires_at=now + timedelta(seconds=refresh_expires_in) if refresh_expires_in else None,
+    )
