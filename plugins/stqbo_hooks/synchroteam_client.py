@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://ws.synchroteam.com"
 PAGE_SIZE = 100
-MAX_HEADER_WAIT = 120.0
+MAX_HEADER_WAIT = 60.0  # a per-minute window never needs longer; guards against clock skew
 
 
 def format_since(dt: datetime) -> str:
