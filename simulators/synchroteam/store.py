@@ -1,0 +1,201 @@
+"""In-memory state per account, with the indexes that keep list calls cheap at 100,000 customers.
+
+Handlers run on the event loop (one uvicorn worker, `async def` everywhere), so no locking is needed: each
+request sees and leaves a consistent state.
+
+Paging a large result set must not rescan the table on every page, so each table keeps a `version` bumped on
+every write and a small cache of filtered id lists keyed by the filters: a client paging through one listing
+computes the filter once.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from simulators.synchroteam.customers import name_key
+
+_CACHE_SIZE = 32
+
+
+class QueryCache:
+    """Filtered id lists keyed by filters, valid for one table version."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self._cached_version = -1
+        self._entries: OrderedDict[Hashable, list[int]] = OrderedDict()
+
+    def bump(self) -> None:
+        self.version += 1
+
+    def get(self, key: Hashable, compute: Callable[[], list[int]]) -> list[int]:
+        if self._cached_version != self.version:
+            self._entries.clear()
+            self._cached_version = self.version
+        hit = self._entries.get(key)
+        if hit is None:
+            hit = compute()
+            self._entries[key] = hit
+            if len(self._entries) > _CACHE_SIZE:
+                self._entries.popitem(last=False)
+        return hit
+
+
+def _index_add(index: dict[str, set[int]], key: str | None, rid: int) -> None:
+    if key:
+        index.setdefault(key, set()).add(rid)
+
+
+def _index_remove(index: dict[str, set[int]], key: str | None, rid: int) -> None:
+    if key and key in index:
+        index[key].discard(rid)
+        if not index[key]:
+            del index[key]
+
+
+class CustomerTable:
+    """Customers by id, with secondary indexes on myId, name, contact e-mail and modification time."""
+
+    def __init__(self, first_id: int = 1001) -> None:
+        self.by_id: dict[int, dict[str, Any]] = {}
+        self.ids: list[int] = []  # sorted ascending: the list order
+        self.by_myid: dict[str, int] = {}
+        self.by_name: dict[str, set[int]] = {}
+        self.by_email: dict[str, set[int]] = {}
+        self.by_modified: list[tuple[datetime, int]] = []  # sorted: `changedSince` is a bisect
+        self.next_id = first_id
+        self.cache = QueryCache()
+
+    def allocate_id(self) -> int:
+        rid = self.next_id
+        self.next_id += 1
+        return rid
+
+    def insert(self, record: dict[str, Any]) -> None:
+        rid = record["id"]
+        self.by_id[rid] = record
+        if not self.ids or self.ids[-1] < rid:
+            self.ids.append(rid)
+        else:
+            bisect.insort(self.ids, rid)
+        self.next_id = max(self.next_id, rid + 1)
+        self._index(record)
+        self.cache.bump()
+
+    def bulk_insert(self, records: list[dict[str, Any]]) -> None:
+        """Seed many records at once: append, then sort the ordered indexes once (insort per row is O(n^2))."""
+        for record in records:
+            rid = record["id"]
+            self.by_id[rid] = record
+            self.ids.append(rid)
+            self.next_id = max(self.next_id, rid + 1)
+            if record.get("myId"):
+                self.by_myid[record["myId"]] = rid
+            _index_add(self.by_name, name_key(record.get("name")), rid)
+            _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
+            self.by_modified.append((record["dateModified"], rid))
+        self.ids.sort()
+        self.by_modified.sort()
+        self.cache.bump()
+
+    def replace(self, record: dict[str, Any]) -> None:
+        old = self.by_id[record["id"]]
+        self._unindex(old)
+        self.by_id[record["id"]] = record
+        self._index(record)
+        self.cache.bump()
+
+    def remove(self, rid: int) -> dict[str, Any]:
+        record = self.by_id.pop(rid)
+        del self.ids[bisect.bisect_left(self.ids, rid)]
+        self._unindex(record)
+        self.cache.bump()
+        return record
+
+    def _index(self, record: dict[str, Any]) -> None:
+        rid = record["id"]
+        if record.get("myId"):
+            self.by_myid[record["myId"]] = rid
+        _index_add(self.by_name, name_key(record.get("name")), rid)
+        _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
+        bisect.insort(self.by_modified, (record["dateModified"], rid))
+
+    def _unindex(self, record: dict[str, Any]) -> None:
+        rid = record["id"]
+        if record.get("myId") and self.by_myid.get(record["myId"]) == rid:
+            del self.by_myid[record["myId"]]
+        _index_remove(self.by_name, name_key(record.get("name")), rid)
+        _index_remove(self.by_email, name_key(record.get("contactEmail")), rid)
+        pos = bisect.bisect_left(self.by_modified, (record["dateModified"], rid))
+        del self.by_modified[pos]
+
+    def changed_since(self, since: datetime) -> list[int]:
+        start = bisect.bisect_left(self.by_modified, (since,))
+        return sorted(rid for _, rid in self.by_modified[start:])
+
+
+class SimpleTable:
+    """Parts or invoices: few enough that a filtered scan per table version is cheap."""
+
+    def __init__(self, first_id: int) -> None:
+        self.by_id: dict[int, dict[str, Any]] = {}
+        self.next_id = first_id
+        self.cache = QueryCache()
+
+    def allocate_id(self) -> int:
+        rid = self.next_id
+        self.next_id += 1
+        return rid
+
+    def put(self, record: dict[str, Any]) -> None:
+        self.by_id[record["id"]] = record
+        self.next_id = max(self.next_id, record["id"] + 1)
+        self.cache.bump()
+
+    def remove(self, rid: int) -> dict[str, Any]:
+        record = self.by_id.pop(rid)
+        self.cache.bump()
+        return record
+
+
+@dataclass
+class Account:
+    """One Synchroteam account (domain): its key, its data, its rate-limit and quota counters."""
+
+    domain: str
+    api_key: str
+    customers: CustomerTable = field(default_factory=CustomerTable)
+    parts: SimpleTable = field(default_factory=lambda: SimpleTable(501))
+    invoices: SimpleTable = field(default_factory=lambda: SimpleTable(88001))
+    taxes: dict[tuple[str, float], int] = field(default_factory=dict)
+    next_invoice_num: int = 1001
+    window_start: float = 0.0
+    window_count: int = 0
+    quota_day: str = ""
+    quota_count: int = 0
+
+    def clear_data(self) -> None:
+        self.customers = CustomerTable()
+        self.parts = SimpleTable(501)
+        self.invoices = SimpleTable(88001)
+        self.taxes = {}
+        self.next_invoice_num = 1001
+        self.clear_counters()
+
+    def clear_counters(self) -> None:
+        self.window_start = 0.0
+        self.window_count = 0
+        self.quota_day = ""
+        self.quota_count = 0
+
+    def part_by_reference(self, reference: str) -> dict[str, Any] | None:
+        key = reference.casefold()
+        return next((p for p in self.parts.by_id.values() if p["reference"].casefold() == key), None)
+
+    def tax_id(self, name: str, rate: float) -> int:
+        return self.taxes.setdefault((name, rate), len(self.taxes) + 1)
