@@ -182,7 +182,7 @@ def sync_dag(airflow_db: None) -> Any:
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
-    return bag.get_dag("synchroteam_quickbooks_sync")
+    return bag.dags["synchroteam_quickbooks_sync"]
 
 
 @pytest.fixture()

@@ -1,0 +1,132 @@
+"""Synchroteam <-> QuickBooks Online: invoices to QuickBooks, customers and contacts both ways, every 20 minutes.
+
+The tasks are thin: each builds the run's `Runtime` and calls one function of `stqbo_sync.service` (the sync core,
+which never imports Airflow). Hooks live in plugins/stqbo_hooks. Parsing this file touches no network and no DB.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+DOC_MD = """
+### Synchroteam ↔ QuickBooks Online
+
+Every 20 minutes (`mode=sync`): new or changed Synchroteam invoices are pushed to QuickBooks (their customer is
+created first when needed), and customers with their contact are synced both ways.
+
+**Trigger by hand** (▶ *Trigger DAG w/ config*):
+
+| mode | what it does |
+|---|---|
+| `sync` | incremental two-way sync of customers + invoice push (what the schedule runs) |
+| `upload` | every Synchroteam customer and its contact to QuickBooks: linked to a same-name customer or created |
+| `download` | every QuickBooks customer to Synchroteam: linked to a same-name customer or created |
+
+`dry_run: true` computes the plan and prints it in the `report` task's log; nothing is written to either side.
+Run a dry run before the first Upload or Download.
+
+**Reading a run**: open the `report` task's log: counts per action and side, conflicts with both values, probable
+duplicates, invoices pushed, and one line per record that failed (side, record, field, code, plain message).
+
+**A red run**: records that failed are listed in the report; the rest of the run went on. Fix the cause (e.g. a
+name QuickBooks refuses), then *Clear* the failed tasks (or the whole run): done work is skipped, failed records are
+retried, nothing is written twice. A run that failed on authentication needs the QuickBooks connection to be
+re-authorised first (`make connect`, see docs/operating.md). Runs never overlap: a run waits for the tenant's lease.
+"""
+
+DEFAULT_ARGS = {
+    "owner": "integrations",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def _runtime() -> Any:
+    """Build the run's Runtime from the Airflow context: params, run id and the two hooks' clients."""
+    from stqbo_hooks.quickbooks import QuickBooksHook, state_db_dsn
+    from stqbo_hooks.synchroteam import SynchroteamHook
+    from stqbo_sync.service import Runtime
+
+    ctx = get_current_context()
+    params = ctx["params"]
+    qbo = QuickBooksHook().client
+    return Runtime(
+        dsn=state_db_dsn(),
+        run_id=ctx["run_id"],
+        qbo=qbo,
+        st=SynchroteamHook().client,
+        mode=params.get("mode", "sync"),
+        dry_run=bool(params.get("dry_run", False)),
+        options={"use_synchroteam_invoice_numbers": qbo.use_synchroteam_invoice_numbers},
+    )
+
+
+@dag(
+    dag_id="synchroteam_quickbooks_sync",
+    schedule="*/20 * * * *",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["synchroteam", "quickbooks", "sync"],
+    doc_md=DOC_MD,
+    params={
+        "mode": Param("sync", type="string", enum=["sync", "upload", "download"],
+                      description="sync: both ways, incremental; upload: all Synchroteam customers to QuickBooks; "
+                                  "download: all QuickBooks customers to Synchroteam"),
+        "dry_run": Param(False, type="boolean", description="compute and report the plan; write nothing"),
+    },
+)
+def synchroteam_quickbooks_sync() -> None:
+    @task
+    def extract_synchroteam() -> dict[str, Any]:
+        from stqbo_sync import service
+
+        return service.extract_synchroteam(_runtime())
+
+    @task
+    def extract_quickbooks() -> dict[str, Any]:
+        from stqbo_sync import service
+
+        return service.extract_quickbooks(_runtime())
+
+    @task
+    def diff_and_match(st_summary: dict[str, Any], qbo_summary: dict[str, Any]) -> dict[str, Any]:
+        from stqbo_sync import service
+
+        return service.diff_and_match(_runtime())
+
+    @task
+    def load_changes(plan_summary: dict[str, Any]) -> dict[str, Any]:
+        from stqbo_sync import service
+
+        return service.load_changes(_runtime())
+
+    @task
+    def push_invoices(load_summary: dict[str, Any]) -> dict[str, Any]:
+        from stqbo_sync import service
+
+        return service.push_invoices(_runtime())
+
+    @task(trigger_rule="all_done", retries=0)
+    def report() -> dict[str, Any]:
+        """Always runs (even after a failure) so the lease is given back and the report written."""
+        from airflow.sdk import TaskInstanceState
+
+        from stqbo_sync import service
+
+        ctx = get_current_context()
+        upstream = [ti for ti in ctx["dag_run"].get_task_instances() if ti.task_id != "report"]
+        failed = any(ti.state not in (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED) for ti in upstream)
+        return service.build_report(_runtime(), upstream_failed=failed)
+
+    plan = diff_and_match(extract_synchroteam(), extract_quickbooks())
+    push_invoices(load_changes(plan)) >> report()
+
+
+synchroteam_quickbooks_sync()

@@ -1,0 +1,101 @@
+"""The three-way merge with a base per side, vectorised with pandas. Where a conflict is decided: `decide`.
+
+For every linked pair each side is compared only with its own base (what that side last returned):
+- a field changed on one side only is written to the other side;
+- changed on both sides to the same value: nothing to do;
+- changed on both sides to different values: a conflict, decided by `decide` (default: the newer edit by that
+  side's own modification time wins, ties go to Synchroteam) and logged with both values;
+- fields changed on different sides merge.
+A pair linked in this run has no base yet: blanks are filled from the other side, and where both hold different
+values the mode's side wins (upload: Synchroteam, download: QuickBooks, sync: the newer edit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from stqbo_sync.model import CANON_FIELDS, Canon
+
+SIDES = ("st", "qbo")
+
+
+@dataclass
+class PairMerge:
+    """What the merge decided for one linked pair."""
+
+    st_id: int
+    qbo_id: str
+    to_qbo: Canon = field(default_factory=dict)
+    to_st: Canon = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def frame(records: dict[Any, Canon | None], suffix: str) -> pd.DataFrame:
+    """Canonical records keyed by id -> one column per field, suffixed, values as nullable strings."""
+    df = pd.DataFrame.from_dict({k: v for k, v in records.items() if v is not None}, orient="index",
+                                columns=list(CANON_FIELDS))
+    df = df.astype("string")
+    return df.add_suffix(suffix)
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a.fillna("\0") == b.fillna("\0")).astype(bool)
+
+
+def decide(st_newer_or_tie: pd.Series, mode: str) -> pd.Series:
+    """The conflict policy: True where Synchroteam's value wins."""
+    if mode == "upload":
+        return pd.Series(True, index=st_newer_or_tie.index)
+    if mode == "download":
+        return pd.Series(False, index=st_newer_or_tie.index)
+    return st_newer_or_tie
+
+
+def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
+    """Merge linked pairs.
+
+    ``pairs`` has one row per pair with columns ``st_id``, ``qbo_id``, ``has_base`` (bool), ``st_modified``,
+    ``qbo_modified`` (UTC timestamps, may be NaT) and, for each canonical field f, ``f_st`` / ``f_qbo`` (current
+    values; for a side not read this run, its base) and ``f_stb`` / ``f_qbob`` (bases).
+    """
+    if pairs.empty:
+        return []
+    has_base = pairs["has_base"].astype(bool)
+    st_newer = (pairs["st_modified"].fillna(pd.Timestamp.min.tz_localize("UTC"))
+                >= pairs["qbo_modified"].fillna(pd.Timestamp.min.tz_localize("UTC")))
+    st_wins = decide(st_newer, mode)
+    results = {i: PairMerge(int(pairs.at[i, "st_id"]), str(pairs.at[i, "qbo_id"])) for i in pairs.index}
+    for f in CANON_FIELDS:
+        st, qbo, stb, qbob = pairs[f"{f}_st"], pairs[f"{f}_qbo"], pairs[f"{f}_stb"], pairs[f"{f}_qbob"]
+        differ = ~_same(st, qbo)
+        st_changed = ~_same(st, stb) & has_base
+        qbo_changed = ~_same(qbo, qbob) & has_base
+        # new links: fill blanks from the other side, decide where both hold a value
+        fill_qbo = ~has_base & differ & st.notna() & qbo.isna()
+        fill_st = ~has_base & differ & qbo.notna() & st.isna()
+        both_new = ~has_base & differ & st.notna() & qbo.notna()
+        conflict = (st_changed & qbo_changed & differ) | both_new
+        to_qbo = (st_changed & ~qbo_changed & differ) | fill_qbo | (conflict & st_wins)
+        to_st = (qbo_changed & ~st_changed & differ) | fill_st | (conflict & ~st_wins)
+        for i in pairs.index[to_qbo]:
+            results[i].to_qbo[f] = _value(f, st[i])
+        for i in pairs.index[to_st]:
+            results[i].to_st[f] = _value(f, qbo[i])
+        for i in pairs.index[conflict]:
+            results[i].conflicts.append({
+                "field": f, "st_value": _value(f, st[i]), "qbo_value": _value(f, qbo[i]),
+                "winner": "st" if st_wins[i] else "qbo",
+                "rule": "new link, " + mode if not has_base[i] else ("mode " + mode if mode != "sync" else "newer edit"),
+            })
+    return [r for r in results.values() if r.to_qbo or r.to_st or r.conflicts]
+
+
+def _value(field_name: str, value: Any) -> Any:
+    if value is pd.NA or value is None:
+        return None
+    if field_name == "active":
+        return str(value) == "True"
+    return str(value)

@@ -1,0 +1,213 @@
+"""diff_and_match: from this run's staged records, the links and the bases, build the plan (one row per action).
+
+Row actions:
+- ``link``        link an unlinked pair found by `match`, then apply the first merge (payload: writes both ways)
+- ``update``      a linked pair where a side changed: writes to the other side (possibly none) and new bases
+- ``create_qbo``  a Synchroteam customer with no counterpart: create it in QuickBooks
+- ``create_st``   a QuickBooks customer with no counterpart: create it in Synchroteam
+- ``deactivate_qbo`` a linked Synchroteam customer that was deleted: deactivate its QuickBooks customer
+- ``ambiguous`` / ``skip`` / ``warning``: nothing to execute; reported (status ``info``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from stqbo_sync import mapping, match, merge, store
+from stqbo_sync.model import CANON_FIELDS, Canon
+from stqbo_sync.names import qbo_safe_name, unique_display_name
+
+UPLOAD, DOWNLOAD, SYNC = "upload", "download", "sync"
+
+
+@dataclass
+class PlanInputs:
+    mode: str
+    st_staged: dict[int, dict[str, Any]]
+    qbo_staged: dict[str, dict[str, Any]]
+    links: list[tuple[int, str, bool]]
+    st_bases: dict[str, dict[str, Any]]
+    qbo_bases: dict[str, dict[str, Any]]
+    other_names: list[tuple[str, str, str]] = field(default_factory=list)
+    st_full_read: bool = False
+
+
+@dataclass
+class Plan:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, action: str, reason: str, st_id: int | None = None, qbo_id: str | None = None,
+            payload: dict[str, Any] | None = None, status: str = "pending", base_hash: str | None = None) -> None:
+        self.rows.append({"action": action, "reason": reason, "st_id": st_id, "qbo_id": qbo_id,
+                          "payload": payload or {}, "status": status, "base_hash": base_hash})
+
+
+def st_modified(raw: dict[str, Any]) -> datetime | None:
+    value = raw.get("dateModified")
+    if not value:
+        return None
+    return datetime.strptime(str(value)[:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+
+
+def qbo_modified(raw: dict[str, Any]) -> datetime | None:
+    value = (raw.get("MetaData") or {}).get("LastUpdatedTime")
+    return datetime.fromisoformat(value).astimezone(UTC) if value else None
+
+
+def build(inp: PlanInputs) -> Plan:
+    plan = Plan()
+    st_canon = {sid: mapping.st_to_canon(raw) for sid, raw in inp.st_staged.items()}
+    qbo_canon = {qid: mapping.qbo_to_canon(raw) for qid, raw in inp.qbo_staged.items()}
+    linked_st = {s for s, _, _ in inp.links}
+    linked_qbo = {q for _, q, _ in inp.links}
+    _plan_linked(inp, plan, st_canon, qbo_canon)
+    st_free = {s: c for s, c in st_canon.items() if s not in linked_st}
+    qbo_free = {q: c for q, c in qbo_canon.items() if q not in linked_qbo}
+    result = match.match(_id_frame(st_free, "st_id"), _id_frame(qbo_free, "qbo_id"))
+    _plan_links(inp, plan, result, st_canon, qbo_canon)
+    _plan_creates(inp, plan, result, st_canon, qbo_canon)
+    for amb in result.ambiguous:
+        n_st, n_qbo = len(amb["st_ids"]), len(amb["qbo_ids"])  # type: ignore[arg-type]
+        plan.add("ambiguous", f"{n_st} Synchroteam and {n_qbo} QuickBooks customers "
+                 f"named '{amb['name']}' and neither email nor phone tells them apart: link them by hand",
+                 payload=amb, status="info")
+    for warning in result.warnings:
+        plan.add("warning", f"probable duplicate ({warning['kind']}): '{warning['st_name']}' / '{warning['qbo_name']}'",
+                 st_id=int(str(warning["st_id"])), qbo_id=str(warning["qbo_id"]), payload=warning, status="info")
+    return plan
+
+
+def _id_frame(records: dict[Any, Canon], id_col: str) -> pd.DataFrame:
+    rows = [{id_col: k, "name": c["name"], "email": c["email"], "phone": c["phone"]} for k, c in records.items()]
+    return pd.DataFrame(rows, columns=[id_col, "name", "email", "phone"])
+
+
+# ----------------------------------------------------------------------------------------------- linked pairs
+
+
+def _plan_linked(inp: PlanInputs, plan: Plan, st_canon: dict[int, Canon], qbo_canon: dict[str, Canon]) -> None:
+    rows = []
+    for st_id, qbo_id, st_deleted in inp.links:
+        st_base, qbo_base = inp.st_bases.get(str(st_id)), inp.qbo_bases.get(qbo_id)
+        if st_deleted:
+            continue
+        if inp.st_full_read and st_id not in inp.st_staged:
+            _plan_st_deleted(inp, plan, st_id, qbo_id, qbo_canon, st_base, qbo_base)
+            continue
+        if st_id not in st_canon and qbo_id not in qbo_canon:
+            continue
+        st_cur = st_canon.get(st_id) or (st_base or {}).get("canon")
+        qbo_cur = qbo_canon.get(qbo_id) or (qbo_base or {}).get("canon")
+        if st_cur is None or qbo_cur is None:
+            continue
+        rows.append(_pair_row(st_id, qbo_id, st_cur, qbo_cur, st_base, qbo_base,
+                              inp.st_staged.get(st_id), inp.qbo_staged.get(qbo_id)))
+    if not rows:
+        return
+    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(pd.DataFrame(rows), inp.mode)}
+    for row in rows:
+        key = (int(row["st_id"]), str(row["qbo_id"]))
+        m = merged.get(key, merge.PairMerge(*key))
+        st_cur, qbo_cur = row["_st_cur"], row["_qbo_cur"]
+        st_base, qbo_base = row["_st_base"], row["_qbo_base"]
+        st_moved = st_base is None or st_cur != st_base.get("canon")
+        qbo_moved = qbo_base is None or qbo_cur != qbo_base.get("canon")
+        if not (m.to_qbo or m.to_st or st_moved or qbo_moved):
+            continue
+        _add_pair_action(inp, plan, "update", m, st_cur, qbo_cur, st_base, qbo_base, reason="changed since last sync")
+
+
+def _pair_row(st_id: int, qbo_id: str, st_cur: Canon, qbo_cur: Canon, st_base: dict[str, Any] | None,
+              qbo_base: dict[str, Any] | None, st_raw: dict[str, Any] | None,
+              qbo_raw: dict[str, Any] | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"st_id": st_id, "qbo_id": qbo_id, "has_base": st_base is not None and qbo_base is not None,
+                           "st_modified": pd.Timestamp(st_modified(st_raw)) if st_raw else pd.NaT,
+                           "qbo_modified": pd.Timestamp(qbo_modified(qbo_raw)) if qbo_raw else pd.NaT,
+                           "_st_cur": st_cur, "_qbo_cur": qbo_cur, "_st_base": st_base, "_qbo_base": qbo_base}
+    stb = (st_base or {}).get("canon") or {}
+    qbob = (qbo_base or {}).get("canon") or {}
+    for f in CANON_FIELDS:
+        row[f"{f}_st"], row[f"{f}_qbo"] = _s(st_cur.get(f)), _s(qbo_cur.get(f))
+        row[f"{f}_stb"], row[f"{f}_qbob"] = _s(stb.get(f)), _s(qbob.get(f))
+    return row
+
+
+def _s(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _add_pair_action(inp: PlanInputs, plan: Plan, action: str, m: merge.PairMerge, st_cur: Canon, qbo_cur: Canon,
+                     st_base: dict[str, Any] | None, qbo_base: dict[str, Any] | None, reason: str,
+                     extra: dict[str, Any] | None = None) -> None:
+    to_qbo, to_st = dict(m.to_qbo), dict(m.to_st)
+    held: dict[str, list[str]] = {"st": [], "qbo": []}
+    if inp.mode == UPLOAD and to_st:        # QuickBooks-side changes wait for a sync run
+        held["qbo"] = sorted(to_st)
+        to_st = {}
+    if inp.mode == DOWNLOAD and to_qbo:
+        held["st"] = sorted(to_qbo)
+        to_qbo = {}
+    for c in m.conflicts:
+        plan.conflicts.append({"st_id": m.st_id, "qbo_id": m.qbo_id, **c})
+    payload = {"to_qbo": to_qbo, "to_st": to_st, "st_canon": st_cur, "qbo_canon": qbo_cur,
+               "st_base": (st_base or {}).get("canon"), "qbo_base": (qbo_base or {}).get("canon"),
+               "held": held, "conflicts": m.conflicts, **(extra or {})}
+    plan.add(action, reason, m.st_id, m.qbo_id, payload, base_hash=store.base_hash(st_base, qbo_base))
+
+
+def _plan_st_deleted(inp: PlanInputs, plan: Plan, st_id: int, qbo_id: str, qbo_canon: dict[str, Canon],
+                     st_base: dict[str, Any] | None, qbo_base: dict[str, Any] | None) -> None:
+    if inp.mode == DOWNLOAD:
+        plan.add("skip", "deleted in Synchroteam; a download does not change QuickBooks", st_id, qbo_id, status="info")
+        return
+    current = qbo_canon.get(qbo_id) or (qbo_base or {}).get("canon") or {}
+    plan.add("deactivate_qbo", "deleted in Synchroteam (not found by the full read)", st_id, qbo_id,
+             {"was_active": bool(current.get("active", True))}, base_hash=store.base_hash(st_base, qbo_base))
+
+
+# ----------------------------------------------------------------------------------------------- new links, creates
+
+
+def _plan_links(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_canon: dict[int, Canon],
+                qbo_canon: dict[str, Canon]) -> None:
+    if not result.links:
+        return
+    rows = [_pair_row(s, q, st_canon[s], qbo_canon[q], None, None, inp.st_staged[s], inp.qbo_staged[q])
+            for s, q, _ in result.links]
+    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(pd.DataFrame(rows), inp.mode)}
+    for s, q, how in result.links:
+        m = merged.get((s, q), merge.PairMerge(s, q))
+        _add_pair_action(inp, plan, "link", m, st_canon[s], qbo_canon[q], None, None,
+                         reason=f"same {how.replace('+', ' and ')} on both sides", extra={"how": how})
+
+
+def _plan_creates(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_canon: dict[int, Canon],
+                  qbo_canon: dict[str, Canon]) -> None:
+    if inp.mode in (SYNC, UPLOAD):
+        taken = {qbo_safe_name(c["name"] or "").casefold() for c in qbo_canon.values()}
+        taken |= {(raw.get("DisplayName") or "").strip().casefold() for raw in inp.qbo_staged.values()}
+        taken |= {qbo_safe_name(name).casefold() for _, _, name in inp.other_names}
+        for st_id in sorted(result.st_unmatched):
+            canon = st_canon[st_id]
+            if not canon["active"]:
+                plan.add("skip", "inactive in Synchroteam and never synced: not created", st_id, status="info")
+                continue
+            if not canon["name"]:
+                plan.add("create_qbo", "new in Synchroteam", st_id, payload={"canon": canon, "display_name": ""})
+                continue
+            safe = qbo_safe_name(canon["name"])
+            display = unique_display_name(canon["name"], st_id, safe.casefold() in taken)
+            taken.add(display.casefold())
+            plan.add("create_qbo", "new in Synchroteam", st_id, payload={"canon": canon, "display_name": display})
+    if inp.mode in (SYNC, DOWNLOAD):
+        for qbo_id in sorted(result.qbo_unmatched, key=lambda x: (len(x), x)):
+            canon = qbo_canon[qbo_id]
+            if not canon["active"]:
+                plan.add("skip", "inactive in QuickBooks and never synced: not created", qbo_id=qbo_id, status="info")
+                continue
+            plan.add("create_st", "new in QuickBooks", qbo_id=qbo_id, payload={"canon": canon})
