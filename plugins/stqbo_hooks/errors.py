@@ -391,7 +391,7 @@ def map_synchroteam_error(status: int, body: str, headers: Mapping[str, str] | N
     """Turn a failed Synchroteam reply into the taxonomy; a quota at 0 is fatal, not retriable."""
     text = _synchroteam_text(body) or f"HTTP {status}"
     common: dict[str, Any] = {"api": SYNCHROTEAM, "status": status, "body": body, "code": str(status)}
-    if quota_exhausted(headers):
+    if status == 429 and quota_exhausted(headers):
         return quota_error(headers, **common)
     if status == 429:
         retry_after = parse_retry_after(_header(headers, "Retry-After"))

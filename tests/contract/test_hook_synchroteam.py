@@ -1,0 +1,254 @@
+"""SynchroteamClient / SynchroteamHook against the Synchroteam simulator, faults injected via `/_sim/faults`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from stqbo_hooks.errors import AuthError, QuotaExhaustedError, RetriableApiError, ValidationError
+from stqbo_hooks.synchroteam_client import SynchroteamClient, format_since, parse_date
+from stqbo_hooks.transport import RetryPolicy
+
+DOMAIN, API_KEY = "demo", "demo-api-key"
+
+
+class Sleeps(list[float]):
+    """Records the waits the client asked for instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture()
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture()
+def client(st: Any, sleeps: Sleeps) -> SynchroteamClient:
+    return SynchroteamClient(
+        st.url, DOMAIN, API_KEY, read_timeout=0.5, connect_timeout=2,
+        retry_policy=RetryPolicy(backoff_base=0.01, sleep=sleeps),
+    )
+
+
+@pytest.fixture()
+def limited(st: Any) -> Iterator[Any]:
+    """Restore the simulator's default limits after a test that changes them (reset keeps limits)."""
+    before = st.admin("GET", "/_sim/limits").json()
+    yield st
+    st.admin("POST", "/_sim/limits", json=before).raise_for_status()
+
+
+def _seed(st: Any, **body: Any) -> dict[str, Any]:
+    resp = st.admin("POST", "/_sim/seed", json=body)
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+def _customer(n: int, **extra: Any) -> dict[str, Any]:
+    return {"name": f"Customer {n:03d}", "address": f"{n} Main Street, Springfield", **extra}
+
+
+def _api_calls(st: Any, fragment: str) -> list[dict[str, Any]]:
+    return [r for r in st.requests_log() if fragment in r["path"]]
+
+
+def test_list_customers_pages_by_100_and_lists_active_and_inactive(st: Any, client: SynchroteamClient) -> None:
+    customers = [_customer(n) for n in range(230)] + [_customer(900 + n, active=False) for n in range(3)]
+    _seed(st, customers=customers)
+    st.admin("DELETE", "/_sim/requests")
+    names = [c["name"] for c in client.list_customers()]
+    assert len(names) == 233 and len(set(names)) == 233
+    assert {c["name"] for c in client.list_customers(active=False)} == {f"Customer {900 + n:03d}" for n in range(3)}
+    lists = _api_calls(st, "/customer/list")
+    assert {r["query"]["pageSize"] for r in lists} == {"100"}
+    assert sorted(r["query"]["page"] for r in lists if r["query"]["active"] == "true")[:3] == ["1", "2", "3"]
+
+
+def test_changed_since_is_sent_as_utc_seconds_and_filters(st: Any, client: SynchroteamClient) -> None:
+    seeded = _seed(st, customers=[_customer(1), _customer(2)])["customers"]
+    st.admin("POST", "/_sim/clock", json={"advance_seconds": 3600})
+    st.admin("PATCH", f"/_sim/customers/{seeded[1]['id']}", json={"contactEmail": "two@example.com"})
+    since = datetime.now(UTC) + timedelta(minutes=30)
+    st.admin("DELETE", "/_sim/requests")
+    changed = list(client.list_customers(changed_since=since))
+    assert [c["name"] for c in changed] == ["Customer 002"]
+    sent = _api_calls(st, "/customer/list")[0]["query"]["changedSince"]
+    assert sent == format_since(since) and len(sent) == 19
+    assert parse_date(changed[0]["dateModified"]) >= since.replace(second=0, microsecond=0)
+
+
+def test_get_send_and_delete_customer(st: Any, client: SynchroteamClient) -> None:
+    created = client.send_customer({"myId": "QBO-58", "name": "ACME Corp", "address": "1 Water St, New York"})
+    assert created["id"] and created["myId"] == "QBO-58"
+    assert client.get_customer(id=created["id"])["name"] == "ACME Corp"  # type: ignore[index]
+    assert client.get_customer(my_id="QBO-58")["id"] == created["id"]  # type: ignore[index]
+    assert client.get_customer(name="ACME Corp")["id"] == created["id"]  # type: ignore[index]
+    assert client.get_customer(name="Nobody") is None
+    updated = client.send_customer({"id": created["id"], "contactEmail": "jane@acme.com"})
+    assert updated["contactEmail"] == "jane@acme.com" and updated["name"] == "ACME Corp"
+    client.delete_customer(id=created["id"])
+    assert client.get_customer(id=created["id"]) is None
+    client.delete_customer(id=created["id"])  # already gone: not an error
+    with pytest.raises(ValueError):
+        client.get_customer(id=1, name="x")
+
+
+def test_invalid_customer_is_a_validation_error_and_not_retried(st: Any, client: SynchroteamClient) -> None:
+    st.admin("DELETE", "/_sim/requests")
+    with pytest.raises(ValidationError):
+        client.send_customer({"myId": "x-1"})  # no name, no address
+    assert len(_api_calls(st, "/customer/send")) == 1
+
+
+def test_invoices_and_parts(st: Any, client: SynchroteamClient) -> None:
+    customers = _seed(st, customers=[_customer(1), _customer(2)])["customers"]
+    _seed(
+        st,
+        parts=[{"reference": "SVC-HOUR", "name": "Labour hour", "price": "85.00", "type": "service"}],
+        invoices=[
+            {"customer": {"id": customers[0]["id"]}, "status": "sent"},
+            {"customer": {"id": customers[0]["id"]}, "status": "paid"},
+            {"customer": {"id": customers[1]["id"]}, "status": "sent"},
+        ],
+    )
+    assert len(list(client.list_invoices())) == 3
+    mine = list(client.list_invoices(customer_id=customers[0]["id"]))
+    assert len(mine) == 2 and all(i["customer"]["id"] == customers[0]["id"] for i in mine)
+    assert [i["status"] for i in client.list_invoices(status="paid")] == ["paid"]
+    assert len(list(client.list_invoices(changed_since=datetime.now(UTC) - timedelta(hours=1)))) == 3
+    assert client.get_invoice(mine[0]["id"])["id"] == mine[0]["id"]  # type: ignore[index]
+    assert client.get_invoice(999999) is None
+    assert [p["reference"] for p in client.list_parts()] == ["SVC-HOUR"]
+    assert client.get_part("SVC-HOUR")["name"] == "Labour hour"  # type: ignore[index]
+    assert client.get_part("NOPE") is None
+    sent = client.send_part({"reference": "SVC-HOUR", "name": "Labour (hour)"})
+    assert sent["name"] == "Labour (hour)" and len(list(client.list_parts())) == 1
+
+
+def test_503_twice_then_success(st: Any, client: SynchroteamClient, sleeps: Sleeps) -> None:
+    _seed(st, customers=[_customer(1)])
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/list", "action": "error",
+                                                       "status": 503, "times": 2}]})
+    st.admin("DELETE", "/_sim/requests")
+    assert [c["name"] for c in client.list_customers(active=True)] == ["Customer 001"]
+    assert [r["status"] for r in _api_calls(st, "/customer/list")] == [503, 503, 200]
+    assert len(sleeps) == 2 and all(0 <= s <= 0.02 for s in sleeps)
+
+
+def test_429_honours_retry_after(st: Any, client: SynchroteamClient, sleeps: Sleeps) -> None:
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/list", "action": "throttle",
+                                                       "retry_after": 3, "times": 1}]})
+    assert list(client.list_customers(active=True)) == []
+    assert sleeps == [3.0]
+
+
+def test_timeout_is_retried(st: Any, client: SynchroteamClient, sleeps: Sleeps) -> None:
+    _seed(st, customers=[_customer(1)])
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/details", "action": "timeout",
+                                                       "delay": 2, "times": 1}]})
+    assert client.get_customer(name="Customer 001") is not None
+    assert len(sleeps) == 1
+
+
+def test_lost_reply_of_a_keyed_send_is_retried_without_duplicate(st: Any, client: SynchroteamClient) -> None:
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/send", "action": "drop_after_commit",
+                                                       "times": 1}]})
+    got = client.send_customer({"myId": "QBO-7", "name": "Dropped Ltd", "address": "7 Side St"})
+    assert got["myId"] == "QBO-7"
+    state = st.admin("GET", "/_sim/state").json()
+    assert [c["name"] for c in state["customers"]] == ["Dropped Ltd"]
+
+
+def test_lost_reply_of_an_unkeyed_send_is_not_retried(st: Any, client: SynchroteamClient) -> None:
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/send", "action": "drop_after_commit",
+                                                       "times": 1}]})
+    with pytest.raises(RetriableApiError, match="lost"):
+        client.send_customer({"name": "No Key Ltd", "address": "8 Side St"})
+    assert len(_api_calls(st, "/customer/send")) == 1
+
+
+def test_retries_stop_after_five_attempts(st: Any, client: SynchroteamClient, sleeps: Sleeps) -> None:
+    st.admin("POST", "/_sim/faults", json={"faults": [{"path": "/customer/list", "action": "error",
+                                                       "status": 500, "times": 0}]})
+    with pytest.raises(RetriableApiError) as info:
+        list(client.list_customers(active=True))
+    assert info.value.status == 500
+    assert len(_api_calls(st, "/customer/list")) == 5 and len(sleeps) == 4
+
+
+def test_quota_at_zero_stops_with_a_clear_message(limited: Any, client: SynchroteamClient) -> None:
+    limited.admin("POST", "/_sim/limits", json={"daily_quota": 2}).raise_for_status()
+    limited.admin("DELETE", "/_sim/requests")
+    assert client.get_customer(id=1) is None
+    assert client.get_customer(id=2) is None  # the server now says X-Quota-Remaining: 0
+    with pytest.raises(QuotaExhaustedError) as info:
+        client.get_customer(id=3)
+    assert "quota" in info.value.message and "resets at" in info.value.message
+    assert len(_api_calls(limited, "/customer/details")) == 2  # the third call never left the client
+    fresh = SynchroteamClient(limited.url, DOMAIN, API_KEY, retry_policy=RetryPolicy(sleep=lambda s: None))
+    with pytest.raises(QuotaExhaustedError):
+        fresh.get_customer(id=4)  # a new client learns it from the 429 and does not retry
+    assert len(_api_calls(limited, "/customer/details")) == 3
+
+
+def test_rate_limit_headers_make_the_client_wait(limited: Any, client: SynchroteamClient, sleeps: Sleeps) -> None:
+    limited.admin("POST", "/_sim/limits", json={"requests_per_minute": 2}).raise_for_status()
+    client.get_customer(id=1)
+    client.get_customer(id=2)  # X-RateLimit-Remaining: 0 now
+    try:
+        client.get_customer(id=3)
+    except RetriableApiError:
+        pass  # the recorded wait did not really pass; the server may still refuse
+    assert sleeps and 0 < sleeps[0] <= 60
+
+
+def test_bad_api_key_is_an_auth_error_without_retry(st: Any, sleeps: Sleeps) -> None:
+    bad = SynchroteamClient(st.url, DOMAIN, "wrong-key", retry_policy=RetryPolicy(sleep=sleeps))
+    with pytest.raises(AuthError, match="API key"):
+        bad.get_customer(id=1)
+    assert sleeps == []
+    ok, message = bad.test_connection()
+    assert not ok and "wrong-key" not in message
+
+
+def test_test_connection(st: Any, client: SynchroteamClient) -> None:
+    _seed(st, customers=[_customer(1)])
+    ok, message = client.test_connection()
+    assert ok and "demo" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2021-11-19 07:56", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
+        ("2021-11-19 07:56:30", datetime(2021, 11, 19, 7, 56, 30, tzinfo=UTC)),
+        ("2021-11-19T07:56:00Z", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
+        ("2021-11-19T09:56:00+02:00", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
+        ("2021-11-19", datetime(2021, 11, 19, tzinfo=UTC)),
+    ],
+    ids=["minutes", "seconds", "zulu", "offset", "date"],
+)
+def test_parse_date(text: str, expected: datetime) -> None:
+    parsed = parse_date(text)
+    assert parsed == expected and parsed.tzinfo is not None
+
+
+def test_format_since_converts_to_utc() -> None:
+    assert format_since(datetime(2024, 5, 1, 2, 30, 5, tzinfo=timezone(timedelta(hours=2)))) == "2024-05-01 00:30:05"
+    assert format_since(datetime(2024, 5, 1, 0, 0)) == "2024-05-01 00:00:00"
+
+
+def test_hook_from_airflow_connection(st_conn: Any) -> None:
+    from stqbo_hooks.synchroteam import SynchroteamHook
+
+    _seed(st_conn, customers=[_customer(1)])
+    hook = SynchroteamHook()
+    assert hook.test_connection()[0] is True
+    assert hook.domain == DOMAIN
+    assert [c["name"] for c in hook.list_customers()] == ["Customer 001"]
+    assert SynchroteamHook.get_ui_field_behaviour()["relabeling"]["password"] == "API key"
