@@ -64,8 +64,13 @@ NAME_ENTITIES = ("Customer", "Vendor", "Employee")
 
 
 def escape_query_value(value: str) -> str:
-    """Escape a value for a single-quoted literal of the QuickBooks query language (backslash before ``'``)."""
-    return value.replace("'", "\\'")
+    """Escape a value for a single-quoted literal of the QuickBooks query language.
+
+    Intuit documents a backslash before ``'``; a backslash in the value is doubled too, so that a name ending
+    in ``\\`` cannot swallow the closing quote (how real QuickBooks reads ``\\\\`` is UNCONFIRMED; names with
+    backslashes are rare).
+    """
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def validate_request_id(request_id: str, limit: int = MAX_REQUEST_ID) -> str:
