@@ -156,3 +156,33 @@ def test_sliding_window_limiter_waits_for_the_oldest_slot() -> None:
     assert limiter.acquire() == pytest.approx(50.0)
     assert waits == [pytest.approx(50.0)]
     assert SlidingWindowLimiter(0).acquire() == 0.0
+
+
+def test_realm_limits_cap_concurrency_across_threads() -> None:
+    import threading
+    import time
+
+    from stqbo_hooks.transport import limits_for, reset_limits
+
+    reset_limits()
+    limits = limits_for("quickbooks", "realm-concurrency", concurrent=2, requests_per_minute=0)
+    assert limits is limits_for("quickbooks", "realm-concurrency")  # shared by every client of the process
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def work() -> None:
+        with limits.slot():
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.05)
+            with lock:
+                active[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2
+    reset_limits()
