@@ -6,6 +6,7 @@ which never imports Airflow). Hooks live in plugins/stqbo_hooks. Parsing this fi
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,10 +38,13 @@ retried, nothing is written twice. A run that failed on authentication needs the
 re-authorised first (`make connect`, see docs/operating.md). Runs never overlap: a run waits for the tenant's lease.
 """
 
+# The retry delay can be shortened for tests (STQBO_RETRY_DELAY_SECONDS); read at parse time, no I/O.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("STQBO_RETRY_DELAY_SECONDS", "60")))
+
 DEFAULT_ARGS = {
     "owner": "integrations",
     "retries": 3,
-    "retry_delay": timedelta(minutes=1),
+    "retry_delay": RETRY_DELAY,
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
@@ -54,7 +58,9 @@ def _runtime() -> Any:
 
     ctx = get_current_context()
     params = ctx["params"]
-    qbo = QuickBooksHook().client
+    hook = QuickBooksHook()
+    qbo = hook.client
+    extra = hook.get_connection(hook.quickbooks_conn_id).extra_dejson
     return Runtime(
         dsn=state_db_dsn(),
         run_id=ctx["run_id"],
@@ -62,7 +68,10 @@ def _runtime() -> Any:
         st=SynchroteamHook().client,
         mode=params.get("mode", "sync"),
         dry_run=bool(params.get("dry_run", False)),
-        options={"use_synchroteam_invoice_numbers": qbo.use_synchroteam_invoice_numbers},
+        options={
+            "use_synchroteam_invoice_numbers": qbo.use_synchroteam_invoice_numbers,
+            **{k: extra.get(k) for k in ("income_account_id", "item_type", "tax_codes")},
+        },
     )
 
 

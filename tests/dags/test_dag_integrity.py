@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 PARSE_OFFLINE = r"""
 import json, os, socket, sys, tempfile
 home = tempfile.mkdtemp()
+os.environ.pop("STQBO_RETRY_DELAY_SECONDS", None)
 os.environ.update({"AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:////nonexistent/dir/airflow.db",
                    "AIRFLOW_CONN_SYNC_STATE_DB": "postgresql://nobody@192.0.2.1:1/none"})
@@ -36,6 +37,7 @@ print(json.dumps({
     "params": {k: dag.params[k] for k in dag.params} if dag else {},
     "retries": {t.task_id: t.retries for t in dag.tasks} if dag else {},
     "owners": sorted({t.owner for t in dag.tasks}) if dag else [],
+    "retry_delay_s": {t.task_id: t.retry_delay.total_seconds() for t in dag.tasks} if dag else {},
 }))
 """
 
@@ -74,3 +76,4 @@ def test_dag_has_tags_owner_retries_and_doc(parsed: dict) -> None:
     assert parsed["doc_md"]
     work = {t: r for t, r in parsed["retries"].items() if t != "report"}
     assert work and all(r >= 2 for r in work.values())
+    assert parsed["retry_delay_s"]["load_changes"] == 60
