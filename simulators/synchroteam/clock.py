@@ -51,7 +51,9 @@ def parse_filter_date(name: str, raw: str) -> datetime:
     try:
         return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
     except ValueError as exc:
-        raise bad_request(f"Invalid value for '{name}': '{raw}' ({exc}).") from exc
+        raise bad_request(
+            f"Invalid value for '{name}': '{raw}' ({exc}). Expected format yyyy-MM-dd HH:mm:ss (UTC)."
+        ) from exc
 
 
 def parse_seed_datetime(name: str, raw: object) -> datetime:
