@@ -1,0 +1,345 @@
+"""The QuickBooks Online simulator application: state container, the Intuit gateway, and `create_app`.
+
+Everything under /v3/company/{realmId} passes through `QboApp.gateway` exactly as through Intuit's gateway:
+injected faults, the concurrency limit, bearer-token checks (401/403), the per-minute rate limits (429), the
+`requestid` replay cache, then the resource itself. OAuth and the /_sim admin API are ordinary FastAPI routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import secrets
+from collections import deque
+from datetime import UTC
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+
+from simulators.quickbooks import api
+from simulators.quickbooks.core import (
+    QBO_VERSION,
+    Clock,
+    envelope_time,
+    gateway_fault,
+    system_fault,
+    throttle_body,
+)
+from simulators.quickbooks.oauth import OAuthStore, register_oauth
+from simulators.quickbooks.store import DEFAULT_REALM, Realm
+
+log = logging.getLogger("simulators.quickbooks")
+
+API_PATH = re.compile(r"^/v3/company/([^/]+)/(.*)$")
+DEFAULT_LIMITS = {"requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
+REQUESTID_MAX = 50
+Send = Any
+Receive = Any
+
+
+class Simulator:
+    """All simulator state; one instance per app, reset through /_sim/reset."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.oauth = OAuthStore(self.clock)
+        self.limits = dict(DEFAULT_LIMITS)
+        self.default_realm_id = DEFAULT_REALM
+        self.realms: dict[str, Realm] = {}
+        self.faults: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.replays: dict[tuple[str, str], tuple[int, bytes, str]] = {}
+        self.windows: dict[str, deque[float]] = {}
+        self.batch_windows: dict[str, deque[float]] = {}
+        self.in_flight: dict[str, int] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        from simulators.quickbooks.seeding import new_realm
+
+        self.clock.offset = 0.0
+        self.oauth.reset()
+        self.realms = {}
+        self.faults = []
+        self.requests = []
+        self.replays = {}
+        self.windows = {}
+        self.batch_windows = {}
+        self.realms[self.default_realm_id] = new_realm(self.default_realm_id, self.clock)
+
+    def ensure_realm(self, realm_id: str) -> Realm:
+        from simulators.quickbooks.seeding import new_realm
+
+        if realm_id not in self.realms:
+            self.realms[realm_id] = new_realm(realm_id, self.clock)
+        return self.realms[realm_id]
+
+    # ---- faults ---------------------------------------------------------------------------------
+    def match_fault(self, method: str, path: str) -> dict[str, Any] | None:
+        for rule in list(self.faults):
+            if rule.get("method") and str(rule["method"]).upper() != method:
+                continue
+            if not re.search(str(rule.get("path", "")), path):
+                continue
+            if random.random() >= float(rule.get("probability", 1.0)):
+                continue
+            rule["fired"] = rule.get("fired", 0) + 1
+            times = int(rule.get("times", 1))
+            if times and rule["fired"] >= times:
+                self.faults.remove(rule)
+            return rule
+        return None
+
+    # ---- rate limits ----------------------------------------------------------------------------
+    def allow(self, windows: dict[str, deque[float]], realm_id: str, limit: int, weight: int) -> bool:
+        """Sliding 60-second window on the simulator clock; 0 means unlimited."""
+        if not limit:
+            return True
+        now = self.clock.ts()
+        window = windows.setdefault(realm_id, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) + weight > limit:
+            return False
+        window.extend([now] * weight)
+        return True
+
+    def log_request(self, method: str, path: str, query: str, status: int, realm: str | None) -> None:
+        params = dict(parse_qsl(query))
+        self.requests.append({
+            "method": method, "path": path, "query": query, "status": status,
+            "time": self.clock.now().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "realm": realm, "request_id": params.get("requestid"),
+        })
+
+
+def json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+async def respond(send: Send, status: int, body: bytes, content_type: str = "application/json;charset=UTF-8",
+                  extra: dict[str, str] | None = None) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"intuit_tid", secrets.token_hex(16).encode()),
+        (b"qbo-version", QBO_VERSION.encode()),
+    ]
+    for key, value in (extra or {}).items():
+        headers.append((key.lower().encode(), value.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def drop_connection(send: Send) -> bool:
+    """Close the client's socket without a byte of response (uvicorn's transport behind its send)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        return False
+    transport.close()
+    try:
+        cycle.disconnected = True  # type: ignore[union-attr]
+    except AttributeError:
+        pass
+    return True
+
+
+class QboApp(FastAPI):
+    """FastAPI plus the gateway in front of the API and OAuth paths."""
+
+    sim: Simulator
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sim"):
+            await super().__call__(scope, receive, send)
+            return
+        await self.gateway(scope, receive, send)
+
+    async def gateway(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        sim = self.sim
+        method, path = scope["method"], scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        match = API_PATH.match(path)
+        realm_id = match.group(1) if match else None
+        status = {"code": 0}
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        limit = sim.limits.get("concurrent", 0)
+        if realm_id and limit and sim.in_flight.get(realm_id, 0) >= limit:
+            await respond(tracking_send, 429, json_bytes(throttle_body()))
+            sim.log_request(method, path, query, 429, realm_id)
+            return
+        if realm_id:
+            sim.in_flight[realm_id] = sim.in_flight.get(realm_id, 0) + 1
+        try:
+            rule = sim.match_fault(method, path)
+            if rule is not None and rule.get("action") != "drop_after_commit":
+                await self.injected(rule, tracking_send)
+                return
+            if rule is not None:
+                buffered = {"code": 0}
+
+                async def swallow(message: dict[str, Any]) -> None:
+                    if message["type"] == "http.response.start":
+                        buffered["code"] = message["status"]
+
+                await self.inner(scope, receive, swallow, realm_id, match)
+                status["code"] = buffered["code"]
+                if not drop_connection(send):
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [(b"content-length", b"1000")]})
+                    raise ConnectionAbortedError("drop_after_commit")
+                return
+            await self.inner(scope, receive, tracking_send, realm_id, match)
+        finally:
+            if realm_id:
+                sim.in_flight[realm_id] -= 1
+            sim.log_request(method, path, query, status["code"], realm_id)
+
+    async def inner(self, scope: dict[str, Any], receive: Receive, send: Send, realm_id: str | None,
+                    match: re.Match[str] | None) -> None:
+        if realm_id is None or match is None:
+            await super().__call__(scope, receive, send)
+            return
+        await self.api_call(scope, receive, send, realm_id, match.group(2))
+
+    async def injected(self, rule: dict[str, Any], send: Send) -> None:
+        action = rule.get("action", "error")
+        if action == "throttle":
+            await respond(send, 429, json_bytes(throttle_body()), extra=retry_after(rule))
+            return
+        if action == "timeout":
+            await asyncio.sleep(float(rule.get("delay", 30)))
+            await respond(send, 504, json_bytes(system_fault(504)))
+            return
+        code = int(rule.get("status", 500))
+        if code == 429:
+            body = throttle_body()
+        elif code == 401:
+            body = gateway_fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                                 "Token expired: injected", "AUTHENTICATION", self.sim.clock.ts())
+        elif code >= 500:
+            body = system_fault(code)
+        else:
+            body = {"Fault": {"Error": [{"Message": "Injected fault", "Detail": "Injected by /_sim/faults",
+                                         "code": str(rule.get("code", "6000")), "element": ""}],
+                              "type": "ValidationFault"}, "time": envelope_time(self.sim.clock.ts())}
+        await respond(send, code, json_bytes(body), extra=retry_after(rule))
+
+    async def api_call(self, scope: dict[str, Any], receive: Receive, send: Send, realm_id: str, sub: str) -> None:
+        sim = self.sim
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        denied = self.authenticate(headers.get("authorization", ""), realm_id)
+        if denied is not None:
+            await respond(send, denied[0], json_bytes(denied[1]), extra=denied[2])
+            return
+        body = await read_body(receive)
+        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        weight = batch_weight(sub, body)
+        is_batch = sub.strip("/") == "batch"
+        if (is_batch and not sim.allow(sim.batch_windows, realm_id, sim.limits.get("batch_per_minute", 0), 1)) or \
+                not sim.allow(sim.windows, realm_id, sim.limits.get("requests_per_minute", 0), weight):
+            await respond(send, 429, json_bytes(throttle_body()))
+            return
+        request_id = params.get("requestid")
+        if request_id is not None:
+            cached = sim.replays.get((realm_id, request_id))
+            if cached is not None:
+                await respond(send, cached[0], cached[1], cached[2])
+                return
+        status, payload, content_type = self.dispatch(realm_id, scope["method"], sub, params, body)
+        if request_id is not None:
+            sim.replays[(realm_id, request_id)] = (status, payload, content_type)
+        await respond(send, status, payload, content_type)
+
+    def dispatch(self, realm_id: str, method: str, sub: str, params: dict[str, str],
+                 body: bytes) -> tuple[int, bytes, str]:
+        realm = self.sim.realms[realm_id]
+        try:
+            status, result = api.handle(realm, method, sub, params, body)
+        except Exception:  # an unexpected bug answers like QBO's own SystemFault, and is logged
+            log.exception("QuickBooks simulator failed on %s %s", method, sub)
+            return 500, json_bytes({**system_fault(), "time": envelope_time(self.sim.clock.ts())}), \
+                "application/json;charset=UTF-8"
+        if isinstance(result, bytes):
+            return status, result, "application/pdf"
+        result["time"] = envelope_time(self.sim.clock.ts())
+        return status, json_bytes(result), "application/json;charset=UTF-8"
+
+    def authenticate(self, header: str, realm_id: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Gateway checks: 401 (3200) for a missing, malformed or expired token, 403 (3100) for another realm."""
+        now = self.sim.clock.ts()
+        challenge = {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'}
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        verdict, record = self.sim.oauth.check_access(token) if token else ("missing", None)
+        if verdict != "ok":
+            detail = {
+                "missing": "Authorization header is missing or is not a Bearer token",
+                "malformed": "Malformed bearer token: too short or too long",
+                "invalid": "Token invalid",
+                "expired": f"Token expired: {token[:6]}...",
+            }[verdict]
+            body = gateway_fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                                 detail, "AUTHENTICATION", now)
+            return 401, body, challenge
+        assert record is not None
+        if record.realm_id != realm_id or realm_id not in self.sim.realms:
+            body = gateway_fault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                                 None, "SERVICE", now)
+            return 403, body, {}
+        return None
+
+
+def retry_after(rule: dict[str, Any]) -> dict[str, str]:
+    return {"Retry-After": str(rule["retry_after"])} if rule.get("retry_after") is not None else {}
+
+
+def batch_weight(sub: str, body: bytes) -> int:
+    """Each batch item counts against the per-minute limit like a separate call."""
+    if sub.strip("/") != "batch":
+        return 1
+    try:
+        items = json.loads(body).get("BatchItemRequest")
+    except (ValueError, AttributeError):
+        return 1
+    return max(1, len(items)) if isinstance(items, list) else 1
+
+
+def create_app(seed: str = "empty") -> FastAPI:
+    """The simulator as an ASGI app; `seed` is "empty" or "demo"."""
+    from simulators.quickbooks.admin import register_admin
+    from simulators.quickbooks.seeding import seed_demo
+
+    app = QboApp(title="QuickBooks Online simulator", docs_url="/_sim/docs", openapi_url="/_sim/openapi.json",
+                 redoc_url=None)
+    sim = Simulator()
+    app.sim = sim
+    app.state.sim = sim
+    register_oauth(app, sim)
+    register_admin(app, sim)
+    if seed == "demo":
+        seed_demo(sim)
+    elif seed != "empty":
+        raise ValueError(f"unknown seed {seed!r}: use 'empty' or 'demo'")
+    return app
