@@ -64,6 +64,9 @@ class CustomerTable:
     def __init__(self, first_id: int = 1001) -> None:
         self.by_id: dict[int, dict[str, Any]] = {}
         self.ids: list[int] = []  # sorted ascending: the list order
+        # The plain listing (no filter but `active`) is the common case: kept sorted incrementally so that a
+        # write does not force the next page to rescan the table.
+        self.by_active: dict[bool, list[int]] = {True: [], False: []}
         self.by_myid: dict[str, int] = {}
         self.by_name: dict[str, set[int]] = {}
         self.by_email: dict[str, set[int]] = {}
@@ -99,8 +102,11 @@ class CustomerTable:
             _index_add(self.by_name, name_key(record.get("name")), rid)
             _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
             self.by_modified.append((record["dateModified"], rid))
+            self.by_active[bool(record["active"])].append(rid)
         self.ids.sort()
         self.by_modified.sort()
+        self.by_active[True].sort()
+        self.by_active[False].sort()
         self.cache.bump()
 
     def replace(self, record: dict[str, Any]) -> None:
@@ -124,6 +130,11 @@ class CustomerTable:
         _index_add(self.by_name, name_key(record.get("name")), rid)
         _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
         bisect.insort(self.by_modified, (record["dateModified"], rid))
+        active = self.by_active[bool(record["active"])]
+        if not active or active[-1] < rid:
+            active.append(rid)
+        else:
+            bisect.insort(active, rid)
 
     def _unindex(self, record: dict[str, Any]) -> None:
         rid = record["id"]
@@ -133,6 +144,8 @@ class CustomerTable:
         _index_remove(self.by_email, name_key(record.get("contactEmail")), rid)
         pos = bisect.bisect_left(self.by_modified, (record["dateModified"], rid))
         del self.by_modified[pos]
+        active = self.by_active[bool(record["active"])]
+        del active[bisect.bisect_left(active, rid)]
 
     def changed_since(self, since: datetime) -> list[int]:
         start = bisect.bisect_left(self.by_modified, (since,))
