@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -41,10 +42,20 @@ def sleeps() -> Sleeps:
 
 
 def roomy_limits(sleep: Callable[[float], None] | None = None, batch_per_minute: int = 1000) -> RealmLimits:
-    """Private limits so that tests neither share nor wait on the process-wide per-realm budget."""
+    """Private limits so that tests neither share nor wait on the process-wide per-realm budget.
+
+    The batch limiter runs on a fake clock that the (recorded, not real) sleeps move forward.
+    """
+    now = [0.0]
+
+    def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+        if sleep:
+            sleep(seconds)
+
     return RealmLimits(
         requests=SlidingWindowLimiter(100_000),
-        batches=SlidingWindowLimiter(batch_per_minute, sleep=sleep or (lambda s: None)),
+        batches=SlidingWindowLimiter(batch_per_minute, clock=lambda: now[0], sleep=fake_sleep),
     )
 
 
@@ -72,9 +83,20 @@ def _fault(qbo: Any, **rule: Any) -> None:
     qbo.admin("POST", "/_sim/faults", json={"faults": [rule]}).raise_for_status()
 
 
+def _log(qbo: Any) -> list[dict[str, Any]]:
+    """The simulator's request log with each query string parsed into a dict."""
+    out = []
+    for r in qbo.requests_log():
+        query = r.get("query")
+        if isinstance(query, str):
+            query = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        out.append({**r, "query": query or {}})
+    return out
+
+
 def _api_calls(qbo: Any, fragment: str, method: str | None = None) -> list[dict[str, Any]]:
     return [
-        r for r in qbo.requests_log()
+        r for r in _log(qbo)
         if fragment in r["path"] and "/_sim/" not in r["path"] and (method is None or r["method"] == method)
     ]
 
@@ -92,7 +114,7 @@ def test_company_info_preferences_and_minorversion_on_every_call(qbo: Any, clien
     prefs = client.get_preferences()
     assert "SalesFormsPrefs" in prefs
     assert client.get_company_info()["CompanyName"]
-    api = [r for r in qbo.requests_log() if r["path"].startswith("/v3/")]
+    api = [r for r in _log(qbo) if r["path"].startswith("/v3/")]
     assert len(api) == 3 and all(r["query"].get("minorversion") == "75" for r in api)
     assert len(_api_calls(qbo, "/oauth2/")) == 1  # one refresh, then the access token is reused
 

@@ -15,6 +15,10 @@ from typing import Any
 import pytest
 
 from stqbo_hooks.errors import ApiError, AuthError, DuplicateNameError, ReauthorizationRequired
+
+# The hooks import Airflow, whose logging setup must run before caplog attaches its handler.
+from stqbo_hooks.quickbooks import QuickBooksHook
+from stqbo_hooks.synchroteam import SynchroteamHook
 from stqbo_hooks.tokens import TokenStore
 from stqbo_hooks.transport import RetryPolicy
 
@@ -34,11 +38,8 @@ def _failing(errors: list[ApiError], call: Callable[[], Any]) -> ApiError:
 
 def test_no_secret_in_logs_exceptions_or_error_bodies(
     qbo: Any, st: Any, qbo_conn: dict[str, str], st_conn: Any, state_db_conn: str,
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from stqbo_hooks.quickbooks import QuickBooksHook
-    from stqbo_hooks.synchroteam import SynchroteamHook
-
     caplog.set_level(logging.DEBUG)
     for name in ("requests", "urllib3", "stqbo_hooks", "airflow"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -87,7 +88,8 @@ def test_no_secret_in_logs_exceptions_or_error_bodies(
 
     secrets = {CLIENT_SECRET, ST_API_KEY, "wrong-api-key-123", "RT1-revoked-token-0001"} | tokens
     assert len(tokens) >= 4  # the grant's refresh token plus at least one rotation and two access tokens
-    texts = [r.getMessage() for r in caplog.records] + [caplog.text] + messages
+    printed = capsys.readouterr()
+    texts = [r.getMessage() for r in caplog.records] + [caplog.text, printed.out, printed.err] + messages
     for err in errors:
         texts += [str(err), repr(err), err.message, err.body or "", err.detail or ""]
     assert len(caplog.records) > 20 and any("urllib3" in r.name for r in caplog.records)
