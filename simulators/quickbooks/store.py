@@ -92,7 +92,7 @@ class Realm:
         obj_id = obj["Id"]
         old = self.rows[etype].get(obj_id)
         if times is None:
-            now = self.clock.ts()
+            now = float(int(self.clock.ts()))  # MetaData has whole seconds; compare what clients see
             times = (now, now) if old is None else (self.times[etype][obj_id][0], now)
         obj["MetaData"] = {"CreateTime": qbo_time(times[0]), "LastUpdatedTime": qbo_time(times[1])}
         self.times[etype][obj_id] = times
