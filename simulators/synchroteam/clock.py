@@ -49,7 +49,8 @@ def parse_filter_date(name: str, raw: str) -> datetime:
         raise bad_request(f"Invalid value for '{name}': '{raw}'. Expected format yyyy-MM-dd HH:mm:ss (UTC).")
     parts = [int(p) if p is not None else 0 for p in match.groups()]
     try:
-        return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+        year, month, day, hour, minute, second = parts
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise bad_request(
             f"Invalid value for '{name}': '{raw}' ({exc}). Expected format yyyy-MM-dd HH:mm:ss (UTC)."
