@@ -1,17 +1,390 @@
-"""push_invoices: every eligible Synchroteam invoice reaches QuickBooks exactly once (placeholder until issue 7)."""
+"""push_invoices: every eligible Synchroteam invoice reaches QuickBooks once and only once.
+
+For each invoice staged by `extract_synchroteam` (sync mode only):
+
+1. Drafts (no number yet) are skipped until numbered; an invoice whose customer is not linked to a QuickBooks
+   customer (its create failed in `load_changes`) is an error for this run and is read again next run.
+2. The QuickBooks body is built (`invoice_payload`; items via `invoice_items`, tax and numbering via
+   `invoice_company`) and fingerprinted. The ledger (`ledger.invoice`) says whether this exact version is already
+   in QuickBooks: then nothing is written, which is why a second run writes nothing.
+3. New invoices: the intended write (version, request id, attempts + 1) is committed to the ledger *before* the
+   request; then QuickBooks is searched for an invoice of that customer whose PrivateNote carries the marker
+   ``Synchroteam invoice <id>``: found = adopted (a create whose reply was lost), else created, in batches of 30.
+   The ``requestid`` is derived from (tenant, invoice, version), so any retry of the same write reuses it.
+4. Invoices already in QuickBooks and changed since: re-read; left alone and reported when QuickBooks holds a
+   payment, when it was voided or deleted there by a person; otherwise a sparse update with the current SyncToken
+   (re-read and retried once on a stale SyncToken).
+5. After each write QuickBooks' ``TotalAmt`` is compared with Synchroteam's total; more than a cent apart is an
+   error of the run (the invoice stays written; the report names both totals).
+
+In ``dry_run`` the same decisions are computed and reported as ``planned``; nothing is written to QuickBooks and the
+ledger and item links are not touched.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
 
-from stqbo_sync import store
+from stqbo_hooks.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    QuotaExhaustedError,
+    RetriableApiError,
+    StaleObjectError,
+)
+from stqbo_sync import invoice_company, invoice_ledger, store
+from stqbo_sync import invoice_payload as payload
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
+from stqbo_sync.invoice_items import DRY_RUN_ITEM, ItemResolver, quote
+from stqbo_sync.invoice_payload import PayloadError
+
+log = logging.getLogger(__name__)
+TASK = "push_invoices"
+FATAL = (AuthError, QuotaExhaustedError, RetriableApiError)
+BATCH_SIZE = 30
+STATUSES = ("pushed", "updated", "skipped", "failed", "planned")
+
+
+class BatchCapable(Protocol):
+    def batch(self, items: list[dict[str, Any]], request_id_prefix: str | None = None) -> dict[str, Any]: ...
 
 
 def push(conn: store.Conn, qbo: QuickBooksApi, st: SynchroteamApi, tenant_id: int, run_id: str, mode: str,
          dry_run: bool, options: dict[str, Any]) -> dict[str, Any]:
-    return {"pushed": 0}
+    store.clear_errors(conn, tenant_id, run_id, TASK)
+    invoice_ledger.clear_run(conn, tenant_id, run_id)
+    conn.commit()
+    if mode != "sync":
+        log.info("mode %s: invoices are pushed in sync mode only; nothing to do", mode)
+        return {"mode": mode, "note": "invoices are pushed in sync mode only"}
+    staged = store.staged(conn, "st_invoice", tenant_id, run_id)
+    if not staged:
+        log.info("no Synchroteam invoice changed since the last run")
+        return {"invoices": 0}
+    pusher = Pusher(conn, qbo, st, tenant_id, run_id, dry_run, options)
+    counts = pusher.run([(int(k), v) for k, v in staged])
+    log.info("invoices: %s", dict(counts))
+    return dict(counts)
 
 
 def summary(conn: store.Conn, tenant_id: int, run_id: str) -> dict[str, Any]:
-    return {"counts": {}, "rows": [], "notes": []}
+    """This run's invoices for the report: counts by status, one row per invoice, and run notes."""
+    rows = invoice_ledger.run_rows(conn, tenant_id, run_id)
+    counts = Counter(r["status"] for r in rows)
+    table = [[r["st_number"] or f"(id {r['st_id']})", r["qbo_docnumber"] or "",
+              _fmt(r["total"]), r["action"], r["status"], r["note"]] for r in rows]
+    return {"counts": dict(counts), "rows": table, "notes": invoice_ledger.notes(conn, tenant_id, run_id)}
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "" if value is None else f"{Decimal(value):.2f}"
+
+
+@dataclass
+class Work:
+    """One invoice to write: what Synchroteam says, the body for QuickBooks and its ledger row."""
+
+    st_id: int
+    invoice: dict[str, Any]
+    customer_id: str
+    body: dict[str, Any]
+    version: str
+    ledger: dict[str, Any] | None
+
+    @property
+    def number(self) -> str | None:
+        return payload.st_number(self.invoice)
+
+    @property
+    def total(self) -> Decimal:
+        return payload.money(self.invoice.get("total"))
+
+    def marked(self) -> dict[str, Any]:
+        return payload.with_marker(self.body, self.invoice, self.version)
+
+
+@dataclass
+class Pusher:
+    conn: store.Conn
+    qbo: QuickBooksApi
+    st: SynchroteamApi
+    tenant_id: int
+    run_id: str
+    dry_run: bool
+    options: dict[str, Any]
+    counts: Counter[str] = field(default_factory=Counter)
+    _found: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tenant_key = f"{self.st.domain}|{self.qbo.realm_id}|{self.tenant_id}"
+        self.written = invoice_ledger.written_in_run(self.conn, self.tenant_id, self.run_id)
+
+    # ------------------------------------------------------------------------------------------- driver
+
+    def run(self, staged: list[tuple[int, dict[str, Any]]]) -> Counter[str]:
+        company = invoice_company.load(self.qbo, self.options)  # type: ignore[arg-type]
+        self.settings = company.settings(bool(self.options.get("use_synchroteam_invoice_numbers")))
+        self.items = ItemResolver(self.conn, self.qbo, self.st, self.tenant_id, self.run_id,  # type: ignore[arg-type]
+                                  self.tenant_key, company.us, self.options, self.dry_run)
+        creates: list[Work] = []
+        for st_id, invoice in sorted(staged):
+            work = self._guarded(st_id, invoice, lambda i=invoice, s=st_id: self.prepare(s, i))
+            if work is None:
+                continue
+            if work.ledger and work.ledger.get("qbo_id"):
+                self._guarded(st_id, invoice, lambda w=work: self.update(w))
+            else:
+                creates.append(work)
+        for start in range(0, len(creates), BATCH_SIZE):
+            self.create_chunk(creates[start:start + BATCH_SIZE])
+        if self.counts["pushed"] + self.counts["updated"] + self.counts["planned"]:
+            for note in ([self.settings.numbering.note] if self.settings.numbering.note else []) + company.notes():
+                invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id, note)
+        if self.items.created:
+            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+                                    "QuickBooks items created for parts: " + ", ".join(sorted(self.items.created)))
+        if self.items.planned:
+            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+                                    "QuickBooks items that would be created: " + ", ".join(sorted(self.items.planned)))
+        self.conn.commit()
+        return self.counts
+
+    def _guarded(self, st_id: int, invoice: dict[str, Any], step: Any) -> Any:
+        """Run one invoice's step; a per-record failure is recorded and the loop goes on, fatal ones propagate."""
+        try:
+            return step()
+        except FATAL:
+            self.conn.rollback()
+            raise
+        except PayloadError as err:
+            self.fail(st_id, invoice, err.code, str(err), "connector", err.field)
+        except ApiError as err:
+            self._forget_refused_items(err)
+            self.fail(st_id, invoice, err.code, err.message, err.api, err.element)
+        except Exception as err:  # a bug or bad data in one invoice must not stop the others
+            log.exception("invoice %s failed", st_id)
+            self.fail(st_id, invoice, "internal", f"{type(err).__name__}: {err}", "connector", None)
+        return None
+
+    # ------------------------------------------------------------------------------------------- prepare
+
+    def prepare(self, st_id: int, invoice: dict[str, Any]) -> Work | None:
+        """Decide what to do with one invoice; rows for skips and unchanged invoices are written here."""
+        number = payload.st_number(invoice)
+        reason = payload.skip_reason(invoice)
+        if reason:
+            self.row(st_id, invoice, "skip", "skipped", reason)
+            return None
+        ledger = invoice_ledger.get(self.conn, self.tenant_id, st_id)
+        if ledger and ledger["state"] in ("deleted_in_qbo", "voided_in_qbo"):
+            self.row(st_id, invoice, "skip", "skipped", ledger["last_error"] or ledger["state"], ledger)
+            return None
+        customer = invoice.get("customer") or {}
+        customer_id = store.link_for_st(self.conn, self.tenant_id, int(customer.get("id") or 0))
+        if customer_id is None and not self.dry_run:
+            raise PayloadError(f"its customer '{customer.get('name')}' (Synchroteam {customer.get('id')}) is not in "
+                               "QuickBooks yet (see this run's customer errors); the invoice is retried next run",
+                               code="customer_not_synced", field="customer")
+        body = payload.build_invoice(invoice, customer_id or "0", self.items.item_for, self.settings)
+        version = payload.fingerprint(body)
+        if ledger and ledger.get("qbo_id") and ledger.get("version") == version and ledger["state"] == "done":
+            self.counts["unchanged"] += 1
+            return None
+        if self.dry_run:
+            action = "update" if ledger and ledger.get("qbo_id") else "create"
+            note = "" if customer_id else f"customer '{customer.get('name')}' is created first"
+            if DRY_RUN_ITEM in {str(ln.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("value"))
+                                for ln in body["Line"]}:
+                note = (note + "; " if note else "") + "new QuickBooks items are created first"
+            self.row(st_id, invoice, action, "planned", note, ledger)
+            return None
+        log.debug("invoice %s (#%s): version %s", st_id, number, version)
+        return Work(st_id, invoice, customer_id or "0", body, version, ledger)
+
+    # ------------------------------------------------------------------------------------------- create
+
+    def create_chunk(self, works: list[Work]) -> None:
+        """Record, look, then create what is really missing (one batch request for up to 30 invoices)."""
+        for w in works:
+            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
+                                       self._rid(w, "c"), w.customer_id, self.run_id)
+        self.conn.commit()
+        missing: list[Work] = []
+        for w in works:
+            found = self._guarded(w.st_id, w.invoice, lambda w=w: self.look_before_create(w))
+            if found is False:
+                missing.append(w)
+        if len(missing) == 1:
+            w = missing[0]
+            self._guarded(w.st_id, w.invoice, lambda: self.done(w, self.qbo.create("Invoice", w.marked(),
+                                                                                     self._rid(w, "c")), "create"))
+        elif missing:
+            self._batch_create(missing)
+
+    def look_before_create(self, w: Work) -> bool:
+        """True when the invoice is already in QuickBooks (adopted, and updated if it is an older version)."""
+        hits = self._invoices_of(w.customer_id).get(w.st_id, [])
+        if not hits:
+            return False
+        hits.sort(key=lambda o: int(o["Id"]) if str(o["Id"]).isdigit() else 0)
+        found = hits[0]
+        if len(hits) > 1:
+            store.record_error(self.conn, self.tenant_id, self.run_id, TASK, "quickbooks", "invoice", w.st_id,
+                               f"invoice #{w.number}: {len(hits)} QuickBooks invoices carry its marker (Ids "
+                               f"{', '.join(str(h['Id']) for h in hits)}); the first is kept, check the others",
+                               code="duplicate_marker")
+        log.info("invoice %s (#%s) is already in QuickBooks as %s: adopted", w.st_id, w.number, found["Id"])
+        if payload.marker_version(found.get("PrivateNote")) == w.version:
+            self.done(w, found, "adopt", note="already in QuickBooks (an earlier reply was lost): adopted")
+        else:
+            self.update(w, current=found, adopted=True)
+        return True
+
+    def _invoices_of(self, customer_id: str) -> dict[int, list[dict[str, Any]]]:
+        """The customer's QuickBooks invoices that carry a Synchroteam marker, by Synchroteam id (once per run)."""
+        if customer_id not in self._found:
+            by_st: dict[int, list[dict[str, Any]]] = {}
+            for obj in self.qbo.query(f"SELECT * FROM Invoice WHERE CustomerRef = '{quote(customer_id)}'"):
+                st_id = payload.marker_st_id(obj.get("PrivateNote"))
+                if st_id is not None:
+                    by_st.setdefault(st_id, []).append(dict(obj))
+            self._found[customer_id] = by_st
+        return self._found[customer_id]
+
+    def _batch_create(self, works: list[Work]) -> None:
+        items = [{"bId": f"b{i}", "operation": "create", "Invoice": w.marked()} for i, w in enumerate(works)]
+        prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, w.version) for w in works])
+        results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
+        fatal: BaseException | None = None
+        for i, w in enumerate(works):   # successes first: a fatal item must not hide the others' results
+            result = results.get(f"b{i}")
+            if result is not None and result.ok and result.obj is not None:
+                self._guarded(w.st_id, w.invoice, lambda w=w, obj=result.obj: self.done(w, obj, "create"))
+        for i, w in enumerate(works):
+            result = results.get(f"b{i}")
+            if result is not None and result.ok and result.obj is not None:
+                continue
+            err = (result.error if result is not None else None) or RetriableApiError(
+                "QuickBooks returned no answer for this invoice", api="quickbooks")
+            if isinstance(err, FATAL):
+                fatal = fatal or err    # the task fails and is retried; look-before-create covers these
+                continue
+            self._guarded(w.st_id, w.invoice, lambda e=err: _raise(e))
+        if fatal is not None:
+            raise fatal
+
+    # ------------------------------------------------------------------------------------------- update
+
+    def update(self, w: Work, current: dict[str, Any] | None = None, adopted: bool = False) -> None:
+        qbo_id = str(current["Id"]) if current else str((w.ledger or {})["qbo_id"])
+        if not adopted:
+            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
+                                       self._rid(w, "u"), w.customer_id, self.run_id)
+            self.conn.commit()
+        for attempt in range(2):
+            if current is None:
+                current = self._current(qbo_id)
+                if current is None:
+                    return self.hold(w, qbo_id, "deleted_in_qbo",
+                                     "deleted in QuickBooks by a person: not re-created (delete the ledger row to push "
+                                     "it again)")
+            if payload.voided(current):
+                return self.hold(w, qbo_id, "voided_in_qbo", "voided in QuickBooks: not rewritten", current)
+            if payload.payment_held(current):
+                return self.hold(w, qbo_id, "paid_in_qbo",
+                                 f"QuickBooks holds a payment against it: not rewritten; Synchroteam now says "
+                                 f"{w.total:.2f}, QuickBooks {payload.money(current.get('TotalAmt')):.2f}", current)
+            body = {**w.marked(), "Id": qbo_id, "SyncToken": str(current["SyncToken"])}
+            try:
+                obj = self.qbo.update("Invoice", body, self._rid(w, f"u{current['SyncToken']}"))
+            except StaleObjectError:
+                if attempt:
+                    raise
+                current = None   # someone edited it meanwhile: re-read, check again, retry once
+                continue
+            note = "already in QuickBooks (an earlier reply was lost): adopted and updated" if adopted else ""
+            return self.done(w, obj, "update", note=note)
+        return None
+
+    def _current(self, qbo_id: str) -> dict[str, Any] | None:
+        try:
+            obj = self.qbo.get("Invoice", qbo_id)
+        except NotFoundError:
+            return None
+        return None if str(obj.get("status", "")).lower() == "deleted" else obj
+
+    def hold(self, w: Work, qbo_id: str, state: str, note: str, current: dict[str, Any] | None = None) -> None:
+        """A QuickBooks-side state a person must look at: report, do not write."""
+        invoice_ledger.set_state(self.conn, self.tenant_id, w.st_id, state, note)
+        docnumber = (current or {}).get("DocNumber") or (w.ledger or {}).get("qbo_docnumber")
+        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, w.st_id, st_number=w.number,
+                                   qbo_id=qbo_id, qbo_docnumber=docnumber, total=w.total,
+                                   qbo_total=None, action="update", status="skipped", note=note)
+        self.conn.commit()
+        self.counts["skipped"] += 1
+        log.warning("invoice %s (#%s): %s", w.st_id, w.number, note)
+
+    # ------------------------------------------------------------------------------------------- outcomes
+
+    def done(self, w: Work, obj: dict[str, Any], action: str, note: str = "") -> None:
+        """The invoice stands in QuickBooks as ``obj``: ledger, total check and report row, committed together."""
+        invoice_ledger.finish(self.conn, self.tenant_id, w.st_id, obj, w.version, w.total,
+                              w.invoice.get("dateModified"), self.run_id)
+        qbo_total = payload.money(obj.get("TotalAmt", 0))
+        if payload.totals_differ(w.total, qbo_total):
+            gap = payload.total_gap(w.total, qbo_total)
+            message = (f"invoice #{w.number}: QuickBooks total {qbo_total:.2f} differs from Synchroteam total "
+                       f"{w.total:.2f} by {gap:.2f} (QuickBooks invoice {obj.get('DocNumber') or obj['Id']})")
+            store.record_error(self.conn, self.tenant_id, self.run_id, TASK, "quickbooks", "invoice", w.st_id,
+                               message, code="total_mismatch", field="TotalAmt")
+            note = (note + "; " if note else "") + f"total differs: QuickBooks {qbo_total:.2f}"
+        status = "updated" if action == "update" else "pushed"
+        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, w.st_id, st_number=w.number,
+                                   qbo_id=str(obj["Id"]), qbo_docnumber=obj.get("DocNumber"), total=w.total,
+                                   qbo_total=qbo_total, action=action, status=status, note=note)
+        self.conn.commit()
+        self.counts[status] += 1
+        self.written.add(w.st_id)
+
+    def row(self, st_id: int, invoice: dict[str, Any], action: str, status: str, note: str,
+            ledger: dict[str, Any] | None = None) -> None:
+        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, st_id,
+                                   st_number=payload.st_number(invoice),
+                                   qbo_id=(ledger or {}).get("qbo_id"), qbo_docnumber=(ledger or {}).get("qbo_docnumber"),
+                                   total=payload.money(invoice.get("total")), qbo_total=None, action=action,
+                                   status=status, note=note)
+        self.conn.commit()
+        self.counts[status] += 1
+
+    def fail(self, st_id: int, invoice: dict[str, Any], code: str | None, message: str, side: str,
+             field_name: str | None) -> None:
+        self.conn.rollback()
+        number = payload.st_number(invoice)
+        text = f"invoice #{number or '-'}: {message}"
+        store.record_error(self.conn, self.tenant_id, self.run_id, TASK, side, "invoice", st_id, text, code=code,
+                           field=field_name)
+        if not self.dry_run:
+            invoice_ledger.fail(self.conn, self.tenant_id, st_id, number, f"[{code}] {message}")
+        ledger = invoice_ledger.get(self.conn, self.tenant_id, st_id)
+        self.row(st_id, invoice, "create" if not (ledger or {}).get("qbo_id") else "update", "failed",
+                 f"[{code}] {message}", ledger)
+
+    def _forget_refused_items(self, err: ApiError) -> None:
+        """An ItemRef QuickBooks refuses (deleted or inactive item): unlink it so the next run resolves it again."""
+        if err.code in ("2500", "610") and "ItemRef" in f"{err.element} {err.detail} {err.message}":
+            self.conn.rollback()
+            invoice_ledger.drop_item_links(self.conn, self.tenant_id, list(self.items.links.values()))
+            self.conn.commit()
+            self.items.links.clear()
+
+    def _rid(self, w: Work, op: str) -> str:
+        return payload.request_id(self.tenant_key, w.st_id, w.version, op)
+
+
+def _raise(err: BaseException) -> None:
+    raise err

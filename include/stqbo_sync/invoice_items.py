@@ -1,0 +1,144 @@
+"""Synchroteam part reference -> QuickBooks Item: linked once, then reused.
+
+Resolution order for a part not linked yet: an active Item whose ``Sku`` is the part reference, then one whose
+``Name`` is the part reference, then one whose ``Name`` is the part's name (when no other part is linked to it).
+Otherwise a new Item is created, named after the part **reference** (unique and stable in Synchroteam, where
+part names may repeat or change), with the part name as its description, the reference as its SKU, type
+``Service`` for Synchroteam services (``NonInventory`` for parts, or the ``item_type`` option for both), and the
+income account from the ``income_account_id`` option, else the first active Income account.
+Lines without a part but with an amount use the Item named ``Services`` (found or created the same way).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stqbo_sync import invoice_ledger, store
+from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
+
+log = logging.getLogger(__name__)
+MAX_NAME = 100
+FALLBACK_ITEM = "Services"
+DRY_RUN_ITEM = "0"
+_BAD_NAME_CHARS = re.compile(r"[:\t\r\n]+")
+
+
+class ItemApi(Protocol):
+    def query(self, statement: str) -> Any: ...
+    def create(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]: ...
+
+
+class PartApi(Protocol):
+    def get_part(self, reference: str) -> dict[str, Any] | None: ...
+
+
+def item_name(text: str) -> str:
+    """QuickBooks Item names: no colon, tab or newline; at most 100 characters."""
+    return _BAD_NAME_CHARS.sub(" ", text).strip()[:MAX_NAME]
+
+
+def quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+@dataclass
+class ItemResolver:
+    conn: store.Conn
+    qbo: ItemApi
+    st: PartApi
+    tenant_id: int
+    run_id: str
+    tenant_key: str
+    us: bool
+    options: dict[str, Any]
+    dry_run: bool = False
+    links: dict[str, str] = field(default_factory=dict)
+    planned: dict[str, str] = field(default_factory=dict)     # dry run: part ref -> item name it would create
+    created: list[str] = field(default_factory=list)
+    _income: str | None = None
+
+    def __post_init__(self) -> None:
+        self.links = invoice_ledger.item_links(self.conn, self.tenant_id)
+
+    def item_for(self, part_ref: str, line: dict[str, Any]) -> dict[str, str]:
+        """The ItemRef for a line; links, finds or creates the Item (created and linked at once, committed)."""
+        key = part_ref.strip()
+        if key in self.links:
+            return {"value": self.links[key]}
+        part = self.st.get_part(key) if key else None
+        found, how = self._find(key, part)
+        if found is None:
+            if self.dry_run:
+                self.planned[key] = item_name(key or FALLBACK_ITEM)
+                return {"value": DRY_RUN_ITEM, "name": self.planned[key]}
+            found, how = self._create(key, part, line), "created"
+            self.created.append(key or FALLBACK_ITEM)
+        item_id = str(found["Id"])
+        if not self.dry_run:
+            invoice_ledger.add_item_link(self.conn, self.tenant_id, key, item_id, how, self.run_id)
+            self.conn.commit()
+        self.links[key] = item_id
+        return {"value": item_id}
+
+    def _find(self, ref: str, part: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+        linked = set(self.links.values())
+        if not ref:
+            return self._one(f"SELECT * FROM Item WHERE Name = '{quote(FALLBACK_ITEM)}'"), "name"
+        for how, statement in (("sku", f"SELECT * FROM Item WHERE Sku = '{quote(ref)}'"),
+                               ("name", f"SELECT * FROM Item WHERE Name = '{quote(item_name(ref))}'")):
+            hit = self._one(statement)
+            if hit is not None:
+                return hit, how
+        name = item_name((part or {}).get("name") or "")
+        if name and name != item_name(ref):
+            hit = self._one(f"SELECT * FROM Item WHERE Name = '{quote(name)}'")
+            if hit is not None and str(hit["Id"]) not in linked:
+                return hit, "name"
+        return None, ""
+
+    def _one(self, statement: str) -> dict[str, Any] | None:
+        for row in self.qbo.query(statement):
+            if row.get("Active", True) and row.get("Type") != "Category":
+                return dict(row)
+        return None
+
+    def _create(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
+        body = self.item_body(ref, part, line)
+        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, body["Name"], "item"))
+
+    def item_body(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
+        part = part or {}
+        kind = self.options.get("item_type") or ("Service" if (part.get("type") or "service") == "service"
+                                                 else "NonInventory")
+        if kind not in ("Service", "NonInventory"):
+            raise PayloadError(f"item_type must be Service or NonInventory, not {kind!r}", code="config")
+        body: dict[str, Any] = {"Name": item_name(ref or FALLBACK_ITEM), "Type": kind,
+                                "IncomeAccountRef": {"value": self.income_account()}}
+        if ref:
+            body["Sku"] = ref[:MAX_NAME]
+        description = part.get("name") or part.get("description") or line.get("description")
+        if description:
+            body["Description"] = str(description)[:4000]
+        if part.get("price") not in (None, ""):
+            body["UnitPrice"] = float(part["price"])
+        if self.us:
+            body["Taxable"] = taxed(part.get("tax")) or taxed(line.get("tax"))
+        return body
+
+    def income_account(self) -> str:
+        if self._income is None:
+            configured = self.options.get("income_account_id")
+            if configured:
+                self._income = str(configured)
+            else:
+                rows = sorted(self.qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'"),
+                              key=lambda a: (len(str(a["Id"])), str(a["Id"])))
+                active = [a for a in rows if a.get("Active", True)]
+                if not active:
+                    raise PayloadError("QuickBooks has no active Income account for new items; set income_account_id "
+                                       "in the QuickBooks connection extra", code="config", field="IncomeAccountRef")
+                self._income = str(active[0]["Id"])
+        return self._income
