@@ -125,13 +125,12 @@ def synchroteam_quickbooks_sync() -> None:
     @task(trigger_rule="all_done", retries=0)
     def report() -> dict[str, Any]:
         """Always runs (even after a failure) so the lease is given back and the report written."""
-        from airflow.sdk import TaskInstanceState
-
         from stqbo_sync import service
 
         ctx = get_current_context()
-        upstream = [ti for ti in ctx["dag_run"].get_task_instances() if ti.task_id != "report"]
-        failed = any(ti.state not in (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED) for ti in upstream)
+        run_id = ctx["run_id"]
+        states = ctx["ti"].get_task_states(dag_id=ctx["dag"].dag_id, run_ids=[run_id]).get(run_id, {})
+        failed = any(state not in ("success", "skipped") for task_id, state in states.items() if task_id != "report")
         return service.build_report(_runtime(), upstream_failed=failed)
 
     plan = diff_and_match(extract_synchroteam(), extract_quickbooks())
