@@ -156,6 +156,15 @@ class QuickBooksHook(BaseHook):
     def deactivate_customer(self, customer_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
         return self.client.deactivate_customer(customer_id, sync_token, request_id)
 
+    def deactivate(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        return self.client.deactivate(entity, entity_id, sync_token, request_id)
+
+    def void_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        return self.client.void_invoice(invoice_id, sync_token, request_id)
+
+    def delete_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        return self.client.delete_invoice(invoice_id, sync_token, request_id)
+
     def find_by_display_name(self, name: str) -> list[dict[str, Any]]:
         return self.client.find_by_display_name(name)
 

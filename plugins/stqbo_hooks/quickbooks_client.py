@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -356,8 +357,27 @@ class QuickBooksClient:
 
     def deactivate_customer(self, customer_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
         """Customers cannot be deleted: make them inactive (QuickBooks adds " (deleted)" to the name)."""
-        body = {"Id": str(customer_id), "SyncToken": str(sync_token), "Active": False}
-        return self.update("Customer", body, request_id, sparse=True)
+        return self.deactivate("Customer", customer_id, sync_token, request_id)
+
+    def deactivate(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        """Make a name-list object (Customer, Item, Vendor...) inactive with a sparse update."""
+        body = {"Id": str(entity_id), "SyncToken": str(sync_token), "Active": False}
+        return self.update(entity, body, request_id, sparse=True)
+
+    def void_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        """Void an invoice: it stays, with amounts at 0 (how QuickBooks 'deactivates' a transaction)."""
+        return self._operation("Invoice", "void", invoice_id, sync_token, request_id)
+
+    def delete_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        """Delete an invoice for good; returns ``{"status": "Deleted", "Id": ...}``."""
+        return self._operation("Invoice", "delete", invoice_id, sync_token, request_id)
+
+    def _operation(self, entity: str, operation: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        data = self._call(
+            "POST", entity.lower(), params={"operation": operation},
+            body={"Id": str(entity_id), "SyncToken": str(sync_token)}, request_id=validate_request_id(request_id),
+        )
+        return _entity(data, entity)
 
     def find_by_display_name(self, name: str) -> list[dict[str, Any]]:
         """Customers, vendors and employees, active or not, whose DisplayName is exactly ``name``.
@@ -383,20 +403,21 @@ class QuickBooksClient:
         """Send items (each with a unique ``bId``) in requests of 30; returns ``bId -> BatchResult``.
 
         Item failures do not raise: they come back as ``BatchResult.error``. Transport failures of a whole
-        request do raise (after retries). With a ``request_id_prefix``, chunk n is sent with request id
-        ``<prefix>-<n>`` (at most 36 characters, bIds at most 10), so a retried chunk is not applied twice.
+        request do raise (after retries). Chunk n is sent with request id ``<prefix>-<n>`` (at most 36
+        characters; bIds at most 10), so a retried chunk is not applied twice. Pass a prefix derived from the
+        caller's ledger to make a re-run of the task safe too; without one a random prefix is used.
         """
         bids = [str(item.get("bId") or "") for item in items]
         if not all(bids) or len(set(bids)) != len(bids):
             raise ValueError("every batch item needs a unique, non-empty bId")
-        if request_id_prefix is not None and any(len(b) > MAX_BID for b in bids):
-            raise ValueError(f"with a request id, batch bIds are at most {MAX_BID} characters")
+        if any(len(b) > MAX_BID for b in bids):
+            raise ValueError(f"batch bIds are at most {MAX_BID} characters (a batch always carries a request id)")
+        # Without a caller's prefix a random one still makes a retried chunk (lost reply) safe within this call.
+        prefix = request_id_prefix or f"stqbo-b-{uuid.uuid4().hex[:20]}"
         results: dict[str, BatchResult] = {}
         for n, start in enumerate(range(0, len(items), BATCH_SIZE)):
             chunk = items[start : start + BATCH_SIZE]
-            request_id = None
-            if request_id_prefix is not None:
-                request_id = validate_request_id(f"{request_id_prefix}-{n}", MAX_BATCH_REQUEST_ID)
+            request_id = validate_request_id(f"{prefix}-{n}", MAX_BATCH_REQUEST_ID)
             data = self._call("POST", "batch", body={"BatchItemRequest": chunk}, request_id=request_id, batch=True)
             results.update(_batch_results(data, [str(i["bId"]) for i in chunk]))
         return results

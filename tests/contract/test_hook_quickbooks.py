@@ -135,6 +135,47 @@ def test_customer_create_get_sparse_update_deactivate(qbo: Any, client: QuickBoo
         client.get("Customer", "987654")
 
 
+def test_item_and_invoice_create_get_update_deactivate_void_delete(qbo: Any, client: QuickBooksClient) -> None:
+    item = client.create("Item", {"Name": "Field Labor", "Type": "Service", "IncomeAccountRef": {"value": "1"}},
+                         "req-i-1")
+    assert client.get("Item", item["Id"])["Name"] == "Field Labor"
+    item = client.update("Item", {"Id": item["Id"], "SyncToken": item["SyncToken"], "UnitPrice": 85}, "req-i-2")
+    assert item["UnitPrice"] == 85 and item["Type"] == "Service"
+    customer = client.create("Customer", {"DisplayName": "Invoice Co"}, "req-i-3")
+    line = {"Amount": 170.0, "DetailType": "SalesItemLineDetail",
+            "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": 2, "UnitPrice": 85}}
+    invoice = client.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [line],
+                                        "PrivateNote": "ST-42"}, "req-i-4")
+    assert invoice["TotalAmt"] == 170.0
+    assert client.get("Invoice", invoice["Id"])["PrivateNote"] == "ST-42"
+    invoice = client.update("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
+                                        "PrivateNote": "ST-42 v2"}, "req-i-5")
+    assert invoice["PrivateNote"] == "ST-42 v2" and len(invoice["Line"]) >= 1
+    voided = client.void_invoice(invoice["Id"], invoice["SyncToken"], "req-i-6")
+    assert voided["TotalAmt"] == 0
+    deleted = client.delete_invoice(voided["Id"], voided["SyncToken"], "req-i-7")
+    assert deleted["status"] == "Deleted"
+    with pytest.raises(NotFoundError):
+        client.get("Invoice", invoice["Id"])
+    gone = client.deactivate("Item", item["Id"], item["SyncToken"], "req-i-8")
+    assert gone["Active"] is False
+    writes = [w for w in _log(qbo) if w["method"] == "POST" and w["path"].startswith("/v3/")]
+    assert [w["query"]["requestid"] for w in writes] == [f"req-i-{n}" for n in range(1, 9)]
+
+
+def test_cdc_completes_a_capped_reply(qbo: Any, client: QuickBooksClient) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    qbo.admin("POST", "/_sim/seed", json={
+        "Customer": [{"DisplayName": f"Many {n:04d}"} for n in range(1001)],
+        "Item": [{"Name": "Late Item", "Type": "Service", "IncomeAccountRef": {"value": "1"}}],
+    }).raise_for_status()
+    result = client.cdc(["Customer", "Item"], since)
+    assert len(result.objects["Customer"]) == 1001 and len({c["Id"] for c in result.objects["Customer"]}) == 1001
+    assert [i["Name"] for i in result.objects["Item"]] == ["Late Item"]
+    assert result.truncated_entities == ["Customer"]
+    assert datetime.fromisoformat(result.time) >= since
+
+
 def test_request_ids_are_validated() -> None:
     assert validate_request_id("a" * 50) == "a" * 50
     for bad in ("", "a" * 51, "has space", "slash/no"):
