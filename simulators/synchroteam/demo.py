@@ -16,21 +16,23 @@ from simulators.synchroteam.store import Account
 
 CA_TAX = {"name": "CA Sales Tax", "rate": 8.0}
 
-# name, first, last, email, phone, mobile, street, city, province, zip  (country USA unless the street says)
+# name, first, last, email, phone, mobile, street, city, province, zip (country USA). The shared ones carry the
+# same contact as the QuickBooks simulator's demo company (simulators/quickbooks/seeding.py), typos included;
+# only Jeff's Jalopies differs: it has a mobile number here and none there.
 _SHARED_WITH_QBO = [
     ("Amy's Bird Sanctuary", "Amy", "Lauterbach", "Birds@Intuit.com", "(650) 555-3311", None,
      "4581 Finch St.", "Bayshore", "CA", "94326"),
     ("Cool Cars", "Grace", "Pariente", "Cool_Cars@intuit.com", "(415) 555-9933", None,
      "65 Ocean Dr.", "Half Moon Bay", "CA", "94213"),
-    ("Freeman Sporting Goods", "Sasha", "Tillou", "Sporting_goods@intuit.com", "(650) 555-0987", None,
+    ("Freeman Sporting Goods", "Kirby", "Freeman", "Sporting_goods@intuit.com", "(650) 555-0987", None,
      "370 Easy St.", "Middlefield", "CA", "94482"),
     ("Geeta Kalapatapu", "Geeta", "Kalapatapu", "Geeta@Kalapatapu.com", "(650) 555-0022", None,
      "1987 Main St.", "Middlefield", "CA", "94303"),
-    ("Jeff's Jalopies", "Jeff", "Chin", "Jalopies@intuit.com", "(650) 555-8989", None,
+    ("Jeff's Jalopies", "Jeff", "Chin", "Jalopies@intuit.com", "(650) 555-8989", "(650) 555-8990",
      "12 Willow Rd.", "Menlo Park", "CA", "94305"),
-    ("Rondonuwu Fruit and Vegi", "Tony", "Rondonuwu", "Tony@Rondonuwu.com", "(650) 555-2645", None,
+    ("Rondonuwu Fruit and Vegi", "Shara", "Barnett", "Tony@Rondonuwu.com", "(650) 555-2645", None,
      "847 California Ave.", "San Jose", "CA", "95021"),
-    ("Sushi by Katsuyuki", "Katsuyuki", "Yanagawa", "Sushi@intuit.com", "(505) 570-0147", None,
+    ("Sushi by Katsuyuki", "Kaxuyuki", "Yanagawa", "Sushi@intuit.com", "(505) 570-0147", None,
      "898 Elm St.", "Maplewood", "NJ", "07040"),
     ("Books by Bessie", "Bessie", "Williams", "Books@Intuit.com", "(650) 555-7745", None,
      "15 Main St.", "Palo Alto", "CA", "94303"),
