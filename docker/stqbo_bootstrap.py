@@ -7,13 +7,14 @@
 
 ``python docker/stqbo_bootstrap.py connect-quickbooks``
     Connects the QuickBooks simulator as a person would connect the app: asks it for a fresh OAuth grant
-    (``POST /_sim/oauth/grant``) and stores the refresh token, encrypted, in the state DB's token store, where
+    (``POST /_sim/oauth/grant``, for the realm named in the connection) and stores the refresh token, encrypted, in the state DB's token store, where
     the QuickBooks hook looks first. Why not put the token into ``AIRFLOW_CONN_QUICKBOOKS_DEFAULT``: the
     simulator keeps its grants in memory, so no token can be written into docker-compose.yaml ahead of time,
     and an env connection cannot be changed after the containers started. Why not ``airflow connections add``:
     Airflow looks up environment variables before the metadata DB, so a stored connection would be shadowed by
     the env var that carries the rest of the connection. The realm id, by contrast, is fixed (the simulator's
-    default company), so it stays in the env var, and this step checks that the grant is for that realm.
+    default company, which holds the demo data), so it stays in the env var; this step asks for a grant on that
+    realm and checks that it got one.
 
 Both steps read the same ``AIRFLOW_CONN_*`` JSON env vars as the Airflow containers (one YAML anchor), so they
 cannot drift apart. Nothing here imports Airflow, and no token is ever printed.
@@ -87,13 +88,14 @@ def create_state_db(conn: Mapping[str, Any], maintenance_db: str = "postgres") -
         admin.close()
 
 
-def request_grant(base_url: str, client_id: str, client_secret: str, attempts: int = 10,
+def request_grant(base_url: str, client_id: str, client_secret: str, realm_id: str, attempts: int = 10,
                   pause: float = 2.0) -> dict[str, str]:
-    """Ask the QuickBooks simulator for a fresh grant; retried while the simulator is still starting."""
+    """Ask the QuickBooks simulator for a fresh grant on a realm; retried while the simulator is starting."""
     url = base_url.rstrip("/") + "/_sim/oauth/grant"
+    body = {"client_id": client_id, "client_secret": client_secret, "realm_id": realm_id}
     for attempt in range(1, attempts + 1):
         try:
-            resp = requests.post(url, json={"client_id": client_id, "client_secret": client_secret}, timeout=10)
+            resp = requests.post(url, json=body, timeout=10)
         except requests.ConnectionError:
             if attempt == attempts:
                 raise BootstrapError(f"the QuickBooks simulator at {base_url} does not answer") from None
@@ -115,7 +117,7 @@ def connect_quickbooks(qbo_conn: Mapping[str, Any], state_conn: Mapping[str, Any
     client_id, secret, host = qbo_conn.get("login"), qbo_conn.get("password"), qbo_conn.get("host")
     if not (realm_id and client_id and secret and host):
         raise BootstrapError(f"{QBO_CONN_VAR} needs host, login, password and extra.realm_id")
-    grant = request_grant(host, client_id, secret, attempts=attempts)
+    grant = request_grant(host, client_id, secret, realm_id, attempts=attempts)
     if grant["realm_id"] != realm_id:
         raise BootstrapError(
             f"the simulator granted realm {grant['realm_id']}, but {QBO_CONN_VAR} names realm {realm_id}: "

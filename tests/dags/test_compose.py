@@ -2,7 +2,7 @@
 
 Pure parsing of the compose file, the Dockerfile, requirements.txt, the DAG file, the hooks' and simulators'
 sources; no Airflow import. The last tests run the compose set-up script (docker/stqbo_bootstrap.py) for real,
-against the test PostgreSQL and a stub of the simulator's grant endpoint.
+against the test PostgreSQL and the QuickBooks simulator.
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
@@ -179,11 +176,10 @@ def test_simulator_service_runs_the_module_with_its_flags(services: dict[str, An
     assert argv[argv.index("--host") + 1] == "0.0.0.0"
     assert argv[argv.index("--seed") + 1] == "demo"
     assert (REPO / "simulators" / kind).is_dir()
-    main = REPO / "simulators" / kind / "__main__.py"
-    if kind == "synchroteam":  # the QuickBooks simulator's __main__ is still being written (see report)
-        source = main.read_text()
-        for flag in ("--host", "--port", "--seed"):
-            assert f'"{flag}"' in source
+    assert "entrypoint" not in service  # the image's entrypoint sets HOME for any AIRFLOW_UID, then runs python
+    source = (REPO / "simulators" / kind / "__main__.py").read_text()
+    for flag in ("--host", "--port", "--seed"):
+        assert f'"{flag}"' in source
     assert str(CONTAINER_ROOT / "simulators") in mounts_of(service)
     port = listen_port(service)
     assert f"{port}:{port}" in service["ports"]
@@ -311,39 +307,10 @@ def bootstrap() -> ModuleType:
     return module
 
 
-class _GrantStub(BaseHTTPRequestHandler):
-    """``POST /_sim/oauth/grant`` of the QuickBooks simulator, answering what the server was told to."""
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append((self.path, body))  # type: ignore[attr-defined]
-        payload = json.dumps(self.server.grant).encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture()
-def grant_stub() -> Iterator[HTTPServer]:
-    server = HTTPServer(("127.0.0.1", 0), _GrantStub)
-    server.requests = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def _local(conn_json: dict[str, Any], stub: HTTPServer) -> dict[str, Any]:
-    """The compose QuickBooks connection with the simulator's service name replaced by the stub's address."""
-    local = json.loads(json.dumps(conn_json))
-    local["host"] = f"http://127.0.0.1:{stub.server_address[1]}"
-    return local
+def _local(conn_json: dict[str, Any], sim_url: str) -> dict[str, Any]:
+    """A compose connection with the simulator's service URL replaced by the test simulator's."""
+    service_url = f"{urlsplit(conn_json['host']).scheme}://{urlsplit(conn_json['host']).netloc}"
+    return dict(json.loads(json.dumps(conn_json).replace(service_url, sim_url)))
 
 
 def _state_conn(dsn: str) -> dict[str, Any]:
@@ -352,28 +319,44 @@ def _state_conn(dsn: str) -> dict[str, Any]:
             "login": params.get("user"), "password": params.get("password"), "schema": params["dbname"]}
 
 
-def test_connect_quickbooks_stores_the_granted_token(
-    bootstrap: ModuleType, services: dict[str, Any], grant_stub: HTTPServer, state_db: str
+def test_connect_quickbooks_stores_a_token_the_client_can_use(
+    bootstrap: ModuleType, services: dict[str, Any], qbo: Any, state_db: str
 ) -> None:
-    qbo = conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT")
-    realm = qbo["extra"]["realm_id"]
-    grant_stub.grant = {"realm_id": realm, "refresh_token": "rt-" + uuid.uuid4().hex}  # type: ignore[attr-defined]
-    assert bootstrap.connect_quickbooks(_local(qbo, grant_stub), _state_conn(state_db)) == realm
-    assert grant_stub.requests == [  # type: ignore[attr-defined]
-        ("/_sim/oauth/grant", {"client_id": "demo-client", "client_secret": "demo-secret"})
-    ]
-    stored = TokenStore(state_db, qbo["password"]).load(realm, qbo["login"])
-    assert stored is not None and stored.refresh_token == grant_stub.grant["refresh_token"]  # type: ignore[attr-defined]
+    """The quickbooks-connect step against the real simulator; then the client, built the way the hook builds
+    it from the same connection (no refresh token in it), reaches the company with the stored token."""
+    from stqbo_hooks.quickbooks_client import QuickBooksClient
+
+    compose_conn = conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT")
+    local = _local(compose_conn, qbo.url)
+    realm = compose_conn["extra"]["realm_id"]
+    assert bootstrap.connect_quickbooks(local, _state_conn(state_db), attempts=1) == realm
+    client = QuickBooksClient(
+        local["host"], realm, local["login"], local["password"], TokenStore(state_db, local["password"]),
+        local["extra"]["token_url"],
+    )
+    assert client.count("select count(*) from Customer") >= 0
+    assert any(r["path"] == "/oauth2/v1/tokens/bearer" and r["status"] == 200 for r in qbo.requests_log())
 
 
 def test_connect_quickbooks_refuses_a_grant_for_another_realm(
-    bootstrap: ModuleType, services: dict[str, Any], grant_stub: HTTPServer, state_db: str
+    bootstrap: ModuleType, services: dict[str, Any], state_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    qbo = conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT")
-    grant_stub.grant = {"realm_id": "1234", "refresh_token": "rt-other"}  # type: ignore[attr-defined]
+    qbo_conn = conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT")
+    monkeypatch.setattr(bootstrap, "request_grant",
+                        lambda *args, **kwargs: {"realm_id": "1234", "refresh_token": "rt-other"})
     with pytest.raises(bootstrap.BootstrapError, match="granted realm 1234"):
-        bootstrap.connect_quickbooks(_local(qbo, grant_stub), _state_conn(state_db))
-    assert TokenStore(state_db, qbo["password"]).load("1234", qbo["login"]) is None
+        bootstrap.connect_quickbooks(qbo_conn, _state_conn(state_db))
+    assert TokenStore(state_db, qbo_conn["password"]).load("1234", qbo_conn["login"]) is None
+
+
+def test_connect_quickbooks_reports_a_simulator_that_does_not_answer(
+    bootstrap: ModuleType, services: dict[str, Any], state_db: str
+) -> None:
+    from devenv.sims import free_port
+
+    local = _local(conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT"), f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(bootstrap.BootstrapError, match="does not answer"):
+        bootstrap.connect_quickbooks(local, _state_conn(state_db), attempts=1)
 
 
 def test_create_state_db_is_idempotent(bootstrap: ModuleType, state_db: str) -> None:
