@@ -32,6 +32,7 @@ def listed(client: StClient, **filters: Any) -> list[int]:
 
 
 def test_random_edits_keep_every_listing_right(st: Any, client: StClient) -> None:
+    saved = st.admin("GET", "/_sim/limits").json()
     st.admin("POST", "/_sim/limits", json={"requests_per_minute": 0})
     rng = random.Random(20261125)
     model: dict[int, dict[str, Any]] = {}
@@ -43,7 +44,7 @@ def test_random_edits_keep_every_listing_right(st: Any, client: StClient) -> Non
             if step % 10 == 9:
                 _check(client, rng, model, cuts)
     finally:
-        st.admin("POST", "/_sim/limits", json={"requests_per_minute": 120})
+        st.admin("POST", "/_sim/limits", json=saved)
 
 
 def _apply_random_op(st: Any, client: StClient, rng: random.Random, model: dict[int, dict[str, Any]],

@@ -26,6 +26,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "invoices": client.list_all("invoice"),
             "parts": client.list_all("part"),
             "client": client,
+            "limits": sim.admin("GET", "/_sim/limits").json(),
         }
     finally:
         sim.stop()
@@ -75,3 +76,8 @@ def test_invoices_cover_every_status_and_edge(demo: dict[str, Any]) -> None:
         assert round(sum(line["total"] for line in inv["lines"]), 2) == inv["total"]
     created = [i["dateCreated"] for i in invoices]
     assert created == sorted(created, reverse=True)
+
+
+def test_default_limits(demo: dict[str, Any]) -> None:
+    """A fresh process starts with the documented (invented) defaults."""
+    assert demo["limits"] == {"requests_per_minute": 120, "daily_quota": 50000}
