@@ -27,10 +27,11 @@ def int_param(params: Params, name: str) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise bad_request(f"'{name}' must be an integer, got '{raw}'") from exc
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if not re.fullmatch(r"-?\d{1,18}", str(raw)):
+        raise bad_request(f"'{name}' must be an integer, got '{raw}'")
+    return int(raw)
 
 
 def bool_param(params: Params, name: str, default: bool) -> bool:

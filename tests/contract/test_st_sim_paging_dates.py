@@ -68,8 +68,9 @@ def test_post_list_body_takes_typed_json_values(st: Any, client: StClient) -> No
 @pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize(
     "params",
-    [{"pageSize": 101}, {"pageSize": 0}, {"page": 0}, {"page": -1}, {"page": "x"}, {"pageSize": "ten"}],
-    ids=["size-101", "size-0", "page-0", "page-neg", "page-text", "size-text"],
+    [{"pageSize": 101}, {"pageSize": 0}, {"page": 0}, {"page": -1}, {"page": "x"}, {"pageSize": "ten"},
+     {"page": "1_0"}, {"pageSize": "2.0"}],
+    ids=["size-101", "size-0", "page-0", "page-neg", "page-text", "size-text", "page-underscore", "size-float"],
 )
 def test_bad_paging_is_400(client: StClient, path: str, params: dict[str, Any]) -> None:
     resp = client.get(path, **params)
