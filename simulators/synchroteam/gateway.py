@@ -109,16 +109,16 @@ class Gateway:
         entry["status"] = await self._handle(scope, receive, send, entry)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any]) -> int:
+        account = authenticate(self.state, scope)
+        entry["domain"] = account.domain if account else None
         rule = self.state.faults.take(scope["method"], scope["path"])
         if rule is not None and rule.action != "drop_after_commit":
             return await self._fault(rule, send)
-        account = authenticate(self.state, scope)
         if account is None:
             error = ApiError(401, "Authorization has been denied for this request.",
                              {"WWW-Authenticate": 'Basic realm="Synchroteam"'})
             await send_error(send, error)
             return 401
-        entry["domain"] = account.domain
         try:
             limit_headers = consume(self.state.limits, account, self.state.clock.now())
         except ApiError as error:

@@ -121,7 +121,7 @@ def test_fault_error_counts_down_and_clears(st: Any, client: StClient) -> None:
         assert resp.headers["Retry-After"] == "7"
     assert client.get("customer/list").status_code == 200
     assert st.admin("GET", "/_sim/faults").json() == {"faults": []}
-    assert [e["status"] for e in st.requests_log()] == [503, 503, 200]
+    assert [(e["status"], e["domain"]) for e in st.requests_log()] == [(503, "demo"), (503, "demo"), (200, "demo")]
 
 
 def test_fault_method_filter_probability_and_unlimited(st: Any, client: StClient) -> None:
