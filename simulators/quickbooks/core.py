@@ -10,6 +10,7 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,12 @@ class Clock:
 
 def qbo_time(ts: float) -> str:
     """MetaData time: seconds precision, Pacific, with offset (`2020-09-29T05:58:07-07:00`)."""
-    return datetime.fromtimestamp(ts, PACIFIC).isoformat(timespec="seconds")
+    return _qbo_second(int(ts))
+
+
+@lru_cache(maxsize=4096)
+def _qbo_second(second: int) -> str:
+    return datetime.fromtimestamp(second, PACIFIC).isoformat(timespec="seconds")
 
 
 def envelope_time(ts: float) -> str:

@@ -149,13 +149,13 @@ def bump(obj: dict[str, Any], current: dict[str, Any] | None) -> None:
 
 
 def check_text(obj: dict[str, Any], realm: Realm) -> None:
-    for field in NO_SPECIAL_CHARS:
-        text = obj.get(field)
-        if isinstance(text, str) and any(ch in text for ch in ":\t\n\r"):
+    for field, text in obj.items():
+        if not isinstance(text, str):
+            continue
+        if field in NO_SPECIAL_CHARS and (":" in text or "\t" in text or "\n" in text or "\r" in text):
             raise bad_chars(field)
-    for field, maximum in MAX_LEN.items():
-        text = obj.get(field)
-        if isinstance(text, str) and len(text) > maximum:
+        maximum = MAX_LEN.get(field)
+        if maximum is not None and len(text) > maximum:
             raise bad_length(field, maximum, len(text))
     for field in PHONES:
         number = (obj.get(field) or {}).get("FreeFormNumber")

@@ -27,7 +27,11 @@ Getter = Callable[[dict[str, Any], tuple[float, float]], Any]
 
 
 def _plain(name: str) -> Getter:
-    return lambda obj, _t: obj.get(name)
+    def get(obj: dict[str, Any], _t: tuple[float, float]) -> Any:
+        return obj.get(name)
+
+    get.field = name  # type: ignore[attr-defined]  # lets predicates read the dict directly
+    return get
 
 
 def _nested(name: str, sub: str) -> Getter:
@@ -304,6 +308,9 @@ def predicate(entity: str, cond: Cond) -> Callable[[dict[str, Any], tuple[float,
     target = values[0]
     if kind == "str" and cond.op == "=" and target.strip() == "":
         return lambda obj, t: getter(obj, t) in (None, "")
+    field_name = getattr(getter, "field", None)
+    if cond.op == "=" and field_name is not None:
+        return lambda obj, t: obj.get(field_name) == target
     compare = {"=": lambda a: a == target, "<": lambda a: a < target, ">": lambda a: a > target,
                "<=": lambda a: a <= target, ">=": lambda a: a >= target}[cond.op]
 
@@ -370,18 +377,28 @@ def matching_ids(realm: Realm, query: Query) -> list[str]:
     ids = candidates(realm, query.entity, conds)
     pool = rows.keys() if ids is None else [i for i in ids if i in rows]
     no_time = (0.0, 0.0)
-    result = [i for i in pool if all(chk(rows[i], times.get(i, no_time)) for chk in checks)]
+    result = pool_filter(pool, rows, times, checks)
     if ids is None:
-        result.sort(key=id_key)
+        result.sort(key=int if query.entity not in ("TaxCode", "CompanyInfo", "Preferences") else id_key)
     for prop, desc in reversed(query.order):
         getter = spec[prop.lower()][2]
-        present = [i for i in result if getter(rows[i], times.get(i, no_time)) is not None]
-        missing = [i for i in result if getter(rows[i], times.get(i, no_time)) is None]
-        present.sort(key=lambda i, g=getter: g(rows[i], times.get(i, no_time)), reverse=desc)
-        result = present + missing
-    if len(realm.query_cache) > 64:
-        realm.query_cache.clear()
-    realm.query_cache[key] = result
+        keyed = [(getter(rows[i], times.get(i, no_time)), i) for i in result]
+        present = [pair for pair in keyed if pair[0] is not None]
+        present.sort(key=lambda pair: pair[0], reverse=desc)
+        result = [i for _, i in present] + [i for value, i in keyed if value is None]
+    if ids is None:  # index look-ups are cheap; keep the cache for scans
+        while len(realm.query_cache) >= 32:
+            realm.query_cache.pop(next(iter(realm.query_cache)))
+        realm.query_cache[key] = result
+    return result
+
+
+def pool_filter(pool: Any, rows: dict[str, dict[str, Any]], times: dict[str, tuple[float, float]],
+                checks: list[Callable[[dict[str, Any], tuple[float, float]], bool]]) -> list[str]:
+    no_time = (0.0, 0.0)
+    result = list(pool)
+    for check in checks:  # one pass per condition: cheaper than all() over a generator per row
+        result = [i for i in result if check(rows[i], times.get(i, no_time))]
     return result
 
 

@@ -91,7 +91,7 @@ def seed_one(realm: Realm, etype: str, raw: dict[str, Any]) -> dict[str, Any]:
     """Store one object given in the API's JSON, through the same rules as a create."""
     if etype in ("TaxCode", "TaxRate"):
         return store_tax(realm, etype, raw)
-    body = copy.deepcopy(raw)
+    body = dict(raw)  # clean() builds new nested objects, so the caller's dicts are never shared
     given_id = str(body.pop("Id", "") or "")
     times = seed_times(realm, body)
     for key in ("SyncToken", "MetaData", "sparse", "domain"):
