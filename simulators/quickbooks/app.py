@@ -24,6 +24,8 @@ from simulators.quickbooks import api
 from simulators.quickbooks.core import (
     QBO_VERSION,
     Clock,
+    QboFault,
+    bad_length,
     envelope_time,
     gateway_fault,
     system_fault,
@@ -263,6 +265,11 @@ class QboApp(FastAPI):
             await respond(send, 429, json_bytes(throttle_body()))
             return
         request_id = params.get("requestid")
+        problem = check_request_id(request_id, is_batch, body)
+        if problem is not None:
+            fault = {"Fault": problem.fault(), "time": envelope_time(sim.clock.ts())}
+            await respond(send, problem.status, json_bytes(fault))
+            return
         if request_id is not None:
             cached = sim.replays.get((realm_id, request_id))
             if cached is not None:
@@ -309,6 +316,25 @@ class QboApp(FastAPI):
                                  None, "SERVICE", now)
             return 403, body, {}
         return None
+
+
+def check_request_id(request_id: str | None, is_batch: bool, body: bytes) -> QboFault | None:
+    """`requestid` is at most 50 characters, 36 on a batch, whose bIds may then have at most 10."""
+    if request_id is None:
+        return None
+    maximum = 36 if is_batch else REQUESTID_MAX
+    if not request_id or len(request_id) > maximum:
+        return bad_length("requestid", maximum, len(request_id))
+    if is_batch:
+        try:
+            items = json.loads(body).get("BatchItemRequest") or []
+        except (ValueError, AttributeError):
+            return None
+        for item in items if isinstance(items, list) else []:
+            bid = str(item.get("bId", "")) if isinstance(item, dict) else ""
+            if len(bid) > 10:
+                return bad_length("bId", 10, len(bid))
+    return None
 
 
 def retry_after(rule: dict[str, Any]) -> dict[str, str]:

@@ -88,6 +88,8 @@ def fill_header(
     for field, maximum in (("PrivateNote", 4000), ("TrackingNum", 31)):
         if isinstance(obj.get(field), str) and len(obj[field]) > maximum:
             raise bad_length(field, maximum, len(obj[field]))
+    if isinstance(obj.get("CustomField"), list) and len(obj["CustomField"]) > 3:
+        raise business("At most 3 custom fields are allowed on a transaction.", "CustomField")
     memo = (obj.get("CustomerMemo") or {}).get("value")
     if isinstance(memo, str) and len(memo) > 1000:
         raise bad_length("CustomerMemo", 1000, len(memo))
@@ -303,6 +305,8 @@ def compute(
         tax = us_tax(realm, obj, data, taxed, factor, current, sparse)
     else:
         tax = global_tax(realm, obj, data, lines, taxed, factor, current)
+    if len(lines) > 750 and any(code == "TAX" or not is_us(realm) for _, code in taxed):
+        raise business("A taxable transaction can have at most 750 lines.", "Line")
     subtotal_line = {"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
     obj["Line"] = lines + [subtotal_line] + discounts
     number_lines(obj["Line"], current)

@@ -153,3 +153,15 @@ def test_batch_with_requestid_is_replayed(qapi: QboApi) -> None:
     again = qapi.post("/batch", body, requestid="batch-1")
     assert first.json() == again.json()
     assert qapi.query("select count(*) from Customer").json()["QueryResponse"]["totalCount"] == 1
+
+
+def test_requestid_length_limits(qapi: QboApi) -> None:
+    error = assert_fault(qapi.post("/customer", {"DisplayName": "Long Id"}, requestid="r" * 51), "2050")
+    assert error["element"] == "requestid" and "Max:50" in error["Detail"]
+    assert qapi.post("/customer", {"DisplayName": "Long Id"}, requestid="r" * 50).status_code == 200
+    body = {"BatchItemRequest": [{"bId": "b" * 11, "Query": "select * from Customer"}]}
+    assert assert_fault(qapi.post("/batch", body, requestid="b-1"), "2050")["element"] == "bId"
+    assert qapi.post("/batch", body).status_code == 200  # long bIds are fine without a requestid
+    short = {"BatchItemRequest": [{"bId": "b1", "Query": "select * from Customer"}]}
+    assert assert_fault(qapi.post("/batch", short, requestid="x" * 37), "2050")["element"] == "requestid"
+    assert qapi.post("/batch", short, requestid="x" * 36).status_code == 200

@@ -257,3 +257,26 @@ def test_non_us_tax_model(shop: dict[str, Any]) -> None:
 def test_us_company_ignores_global_tax_calculation(shop: dict[str, Any]) -> None:
     inv = shop["api"].create("Invoice", invoice(shop, [line(shop["hours"], 1, 10)], GlobalTaxCalculation="TaxExcluded"))
     assert "GlobalTaxCalculation" not in inv
+
+
+def test_python_quickbooks_style_invoice_body(shop: dict[str, Any]) -> None:
+    """python-quickbooks sends Qty/UnitPrice 0, empty strings, GlobalTaxCalculation and read-only fields."""
+    body = {"Deposit": 0, "Balance": 0, "AllowIPNPayment": True, "DocNumber": "", "PrivateNote": "", "TxnDate": "",
+            "DueDate": "", "ShipDate": "", "TrackingNum": "", "TotalAmt": "", "ApplyTaxAfterDiscount": False,
+            "PrintStatus": "NotSet", "EmailStatus": "NotSet", "ExchangeRate": 1, "GlobalTaxCalculation": "TaxExcluded",
+            "CustomField": [], "LinkedTxn": [], "SyncToken": 0, "sparse": False, "domain": "QBO",
+            "CustomerRef": {"value": shop["customer"]},
+            "Line": [{"LineNum": 0, "Amount": 100, "DetailType": "SalesItemLineDetail", "LinkedTxn": [],
+                      "CustomField": [], "SalesItemLineDetail": {"UnitPrice": 0, "Qty": 0, "ServiceDate": "",
+                                                                 "ItemRef": {"value": shop["hours"]}}}]}
+    inv = shop["api"].create("Invoice", body)
+    assert inv["TotalAmt"] == 100.0 and inv["Balance"] == 100.0 and inv["DocNumber"] == "1001"
+    assert inv["AllowIPNPayment"] is True and "ShipDate" not in inv
+
+
+def test_limits_on_lines_and_custom_fields(shop: dict[str, Any]) -> None:
+    api = shop["api"]
+    many = [line(shop["rocks"], 1, 1, tax="TAX") for _ in range(751)]
+    assert_fault(api.post("/invoice", invoice(shop, many)), "6000")
+    fields = [{"DefinitionId": str(i), "Name": f"F{i}", "Type": "StringType", "StringValue": "x"} for i in range(4)]
+    assert_fault(api.post("/invoice", invoice(shop, [line(shop["hours"], 1, 1)], CustomField=fields)), "6000")
