@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,12 +85,21 @@ def add_days(day: str, days: int) -> str:
 
 def money(value: Decimal | float | int) -> float:
     """Round half-up to cents and hand back a JSON number, as QBO's amounts are."""
-    quantized = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    quantized = dec(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return float(quantized)
 
 
 def dec(value: Any) -> Decimal:
-    return Decimal(str(value))
+    """A JSON number as a Decimal; anything else is the 2010 a Jackson parse failure gives."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise bad_property(f"Cannot deserialize a number from {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise bad_property(f"Cannot deserialize a number from {value!r}") from exc
+    if not number.is_finite():
+        raise bad_property(f"Cannot deserialize a number from {value!r}")
+    return number
 
 
 class QboFault(Exception):

@@ -280,3 +280,9 @@ def test_limits_on_lines_and_custom_fields(shop: dict[str, Any]) -> None:
     assert_fault(api.post("/invoice", invoice(shop, many)), "6000")
     fields = [{"DefinitionId": str(i), "Name": f"F{i}", "Type": "StringType", "StringValue": "x"} for i in range(4)]
     assert_fault(api.post("/invoice", invoice(shop, [line(shop["hours"], 1, 1)], CustomField=fields)), "6000")
+
+
+def test_non_numeric_amount_is_2010(shop: dict[str, Any]) -> None:
+    bad = line(shop["hours"], 1, 1)
+    bad["Amount"] = "ten dollars"
+    assert_fault(shop["api"].post("/invoice", invoice(shop, [bad])), "2010")
