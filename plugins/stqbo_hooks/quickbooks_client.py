@@ -57,6 +57,7 @@ CDC_CAP = 1000
 MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
 MAX_BID = 10
+MAX_GET_QUERY = 1500
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 _PAGING_RE = re.compile(r"\b(STARTPOSITION|MAXRESULTS)\b", re.IGNORECASE)
 _SELECT_STAR_RE = re.compile(r"^\s*select\s+\*\s+from\b", re.IGNORECASE)
@@ -243,6 +244,7 @@ class QuickBooksClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        text: str | None = None,
         request_id: str | None = None,
         batch: bool = False,
     ) -> dict[str, Any]:
@@ -260,7 +262,8 @@ class QuickBooksClient:
                     describe=f"{method} {path.split('?')[0]}",
                     params=query,
                     json=body,
-                    headers=functools.partial(_api_headers, token, method),
+                    data=text.encode("utf-8") if text is not None else None,
+                    headers=functools.partial(_api_headers, token, method, text is not None),
                     gate=lambda: self._limits.slot(batch=batch),
                     request_id=request_id,
                 )
@@ -282,16 +285,23 @@ class QuickBooksClient:
         start = 1
         while True:
             page = f"{statement.strip()} STARTPOSITION {start} MAXRESULTS {self.page_size}"
-            rows = _query_rows(self._call("GET", "query", params={"query": page}))
+            rows = _query_rows(self._select(page))
             yield from rows
             if len(rows) < self.page_size:
                 return
             start += len(rows)
 
+    def _select(self, statement: str) -> dict[str, Any]:
+        """GET /query, or POST with the statement as an ``application/text`` body when it is too long for a URL
+        (long ``IN (...)`` lists)."""
+        if len(statement) > MAX_GET_QUERY:
+            return self._call("POST", "query", text=statement)
+        return self._call("GET", "query", params={"query": statement})
+
     def count(self, statement: str) -> int:
         """``SELECT COUNT(*)`` of a statement (a ``SELECT *`` is turned into a count)."""
         stmt = _SELECT_STAR_RE.sub(lambda m: m.group(0).replace("*", "COUNT(*)", 1), statement.strip(), count=1)
-        data = self._call("GET", "query", params={"query": stmt})
+        data = self._select(stmt)
         return int((data.get("QueryResponse") or {}).get("totalCount") or 0)
 
     def cdc(self, entities: Sequence[str], changed_since: datetime) -> CdcResult:
@@ -439,10 +449,10 @@ class QuickBooksClient:
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _api_headers(token: str, method: str) -> dict[str, str]:
+def _api_headers(token: str, method: str, text: bool = False) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     if method != "GET":
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = "application/text" if text else "application/json"
     return headers
 
 

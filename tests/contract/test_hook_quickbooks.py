@@ -201,6 +201,9 @@ def test_query_pages_escapes_and_counts(qbo: Any, make_client: Callable[..., Qui
     assert client.count("SELECT * FROM Customer WHERE Active IN (true, false)") == 12
     with pytest.raises(ValueError):
         list(client.query("SELECT * FROM Customer MAXRESULTS 10"))
+    ids = ", ".join(f"'{n}'" for n in range(1, 400))  # too long for a URL: sent as a POST body
+    assert len(list(client.query(f"SELECT * FROM Customer WHERE Id IN ({ids})"))) == 12
+    assert _api_calls(qbo, "/query", "POST")
     assert escape_query_value("Amy's") == "Amy\\'s" and escape_query_value("a\\b") == "a\\\\b"
 
 
