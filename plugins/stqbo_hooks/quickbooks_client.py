@@ -246,7 +246,7 @@ class QuickBooksClient:
         body: Any = None,
         text: str | None = None,
         request_id: str | None = None,
-        batch: bool = False,
+        batch: int = 0,
     ) -> dict[str, Any]:
         """One API call with a token refresh-and-retry on the first 401; returns the parsed JSON body."""
         query: dict[str, Any] = dict(params or {})
@@ -264,7 +264,7 @@ class QuickBooksClient:
                     json=body,
                     data=text.encode("utf-8") if text is not None else None,
                     headers=functools.partial(_api_headers, token, method, text is not None),
-                    gate=lambda: self._limits.slot(batch=batch),
+                    gate=lambda: self._limits.slot(batch=batch > 0, weight=max(1, batch)),
                     request_id=request_id,
                 )
             except AuthError as err:
@@ -428,7 +428,7 @@ class QuickBooksClient:
         for n, start in enumerate(range(0, len(items), BATCH_SIZE)):
             chunk = items[start : start + BATCH_SIZE]
             request_id = validate_request_id(f"{prefix}-{n}", MAX_BATCH_REQUEST_ID)
-            data = self._call("POST", "batch", body={"BatchItemRequest": chunk}, request_id=request_id, batch=True)
+            data = self._call("POST", "batch", body={"BatchItemRequest": chunk}, request_id=request_id, batch=len(chunk))
             results.update(_batch_results(data, [str(i["bId"]) for i in chunk]))
         return results
 

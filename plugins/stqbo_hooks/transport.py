@@ -74,20 +74,24 @@ class SlidingWindowLimiter:
         self._stamps: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def acquire(self) -> float:
-        """Take a slot; returns the seconds spent waiting. A limit of 0 or less means unlimited."""
+    def acquire(self, count: int = 1) -> float:
+        """Take ``count`` slots (a batch counts each item); returns the seconds spent waiting.
+
+        A limit of 0 or less means unlimited; a count above the limit is clamped to it.
+        """
         if self.limit <= 0:
             return 0.0
+        count = max(1, min(count, self.limit))
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 while self._stamps and self._stamps[0] <= now - self.window:
                     self._stamps.popleft()
-                if len(self._stamps) < self.limit:
-                    self._stamps.append(now)
+                if len(self._stamps) + count <= self.limit:
+                    self._stamps.extend([now] * count)
                     return waited
-                wait = self._stamps[0] + self.window - now
+                wait = self._stamps[len(self._stamps) + count - self.limit - 1] + self.window - now
             log.info("Client-side rate limit reached (%s per %.0f s); waiting %.1f s", self.limit, self.window, wait)
             self._sleep(max(wait, 0.01))
             waited += wait
@@ -110,11 +114,11 @@ class RealmLimits:
     concurrency: Any = field(default_factory=_Unlimited)
 
     @contextlib.contextmanager
-    def slot(self, batch: bool = False) -> Iterator[None]:
-        """Hold one concurrent-request slot while a request is in flight."""
+    def slot(self, batch: bool = False, weight: int = 1) -> Iterator[None]:
+        """Hold one concurrent-request slot while a request is in flight; ``weight`` = items of a batch."""
         if batch:
             self.batches.acquire()
-        self.requests.acquire()
+        self.requests.acquire(weight)
         self.concurrency.acquire()
         try:
             yield

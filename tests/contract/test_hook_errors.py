@@ -156,6 +156,10 @@ def test_sliding_window_limiter_waits_for_the_oldest_slot() -> None:
     assert limiter.acquire() == pytest.approx(50.0)
     assert waits == [pytest.approx(50.0)]
     assert SlidingWindowLimiter(0).acquire() == 0.0
+    batchy = SlidingWindowLimiter(10, window=60, clock=lambda: now[0], sleep=sleep)
+    assert batchy.acquire(8) == 0.0  # a batch of 8 items takes 8 slots
+    now[0] += 5
+    assert batchy.acquire(4) == pytest.approx(55.0)  # 2 more fit only once the batch's slots expire
 
 
 def test_realm_limits_cap_concurrency_across_threads() -> None:
