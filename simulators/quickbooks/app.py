@@ -168,7 +168,7 @@ class QboApp(FastAPI):
 
     sim: Simulator
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] != "http" or scope["path"].startswith("/_sim"):
             await super().__call__(scope, receive, send)
             return

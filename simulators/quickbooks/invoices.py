@@ -326,7 +326,8 @@ def us_tax(
     if not realm.preferences["TaxPrefs"].get("UsingSalesTax", True):
         obj["TxnTaxDetail"] = {"TotalTax": 0}
         return Decimal("0")
-    sent = data.get("TxnTaxDetail") if isinstance(data.get("TxnTaxDetail"), dict) else {}
+    raw_sent = data.get("TxnTaxDetail")
+    sent: dict[str, Any] = raw_sent if isinstance(raw_sent, dict) else {}
     if not sent and current is not None and sparse and "Line" not in data:
         sent = current.get("TxnTaxDetail") or {}
     code_ref = sent.get("TxnTaxCodeRef") if isinstance(sent.get("TxnTaxCodeRef"), dict) else None
