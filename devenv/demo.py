@@ -88,9 +88,9 @@ def main() -> int:
         db.resetdb()
         dag = DagBag(dag_folder=str(REPO / "dags")).dags["synchroteam_quickbooks_sync"]
         ok = True
-        for title, conf in (("Upload (all Synchroteam customers to QuickBooks)", {"mode": "upload"}),
-                            ("Sync (both ways, and invoices to QuickBooks)", {"mode": "sync"}),
-                            ("Sync again (nothing changed: must write nothing)", {"mode": "sync"})):
+        for title, conf in (("Upload (all Synchroteam customers to QuickBooks)", {"mode": "upload", "dry_run": False}),
+                            ("Sync (both ways, and invoices to QuickBooks)", {"mode": "sync", "dry_run": False}),
+                            ("Sync again (nothing changed: must write nothing)", {"mode": "sync", "dry_run": False})):
             qbo.admin("DELETE", "/_sim/requests")
             st.admin("DELETE", "/_sim/requests")
             print(f"\n=== {title} ===", flush=True)

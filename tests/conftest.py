@@ -191,9 +191,32 @@ def run_dag(sync_dag: Any, connections: dict[str, Any]) -> Any:
     """Run the DAG with ``dag.test()`` and check the run's state (a failed task does not raise there)."""
 
     def _run(expect: str = "success", **conf: Any) -> Any:
-        dr = sync_dag.test(run_conf=conf)
+        # every param explicitly: dag.test() runs in-process and a previous run's conf must not leak into this one
+        dr = sync_dag.test(run_conf={"mode": "sync", "dry_run": False, **conf})
         states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
         assert dr.state == expect, f"run {dr.run_id} ended {dr.state}, expected {expect}: {states}"
         return dr
 
     return _run
+
+
+@pytest.fixture()
+def rerun_dag(sync_dag: Any, connections: dict[str, Any]) -> Any:
+    """Clear a finished run and run it again under the same run id, as an operator's *Clear* in the UI does."""
+
+    def _rerun(dr: Any, expect: str = "success") -> Any:
+        from airflow import settings
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.state import DagRunState
+
+        session = settings.Session()
+        row = session.query(DagRun).filter(DagRun.run_id == dr.run_id).one()
+        row.state = DagRunState.RUNNING
+        session.commit()
+        again = sync_dag.test(logical_date=dr.logical_date, run_after=dr.run_after, run_conf=dict(dr.conf))
+        assert again.run_id == dr.run_id
+        states = {ti.task_id: ti.state for ti in again.get_task_instances()}
+        assert again.state == expect, f"re-run of {dr.run_id} ended {again.state}, expected {expect}: {states}"
+        return again
+
+    return _rerun

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from stqbo_sync.model import CANON_FIELDS, Canon
+from stqbo_sync.names import match_key
 
 SIDES = ("st", "qbo")
 
@@ -71,6 +72,8 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
     for f in CANON_FIELDS:
         st, qbo, stb, qbob = pairs[f"{f}_st"], pairs[f"{f}_qbo"], pairs[f"{f}_stb"], pairs[f"{f}_qbob"]
         differ = ~_same(st, qbo)
+        if f == "name":  # "cool cars" and "Cool Cars" are the same name: never a conflict, never a rename
+            differ &= st.fillna("").map(match_key) != qbo.fillna("").map(match_key)
         st_changed = ~_same(st, stb) & has_base
         qbo_changed = ~_same(qbo, qbob) & has_base
         # new links: fill blanks from the other side, decide where both hold a value

@@ -135,7 +135,6 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
         store.finish_run(conn, tenant_id, rt.run_id, summary["status"], summary, text)
         store.purge_old_staging(conn)
         conn.commit()
-        log.info("run report\n%s", text)
         print(text)
         store.release_lease(conn, tenant_id, rt.run_id)
     finally:
