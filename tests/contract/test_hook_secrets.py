@@ -111,3 +111,26 @@ def st_conn_json(st: Any, api_key: str) -> str:
     import json
 
     return json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": api_key})
+
+
+def test_no_secret_in_the_logs_of_a_full_dag_run(
+    qbo: Any, st: Any, connections: dict[str, Any], sync_dag: Any,
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The whole DAG (both hooks, token refresh, reads and writes on both sides) under dag.test()."""
+    qbo.admin("POST", "/_sim/seed", json={"Customer": [{"DisplayName": "Only In QuickBooks"}]}).raise_for_status()
+    st.admin("POST", "/_sim/seed", json={"customers": [{"name": "Only In Synchroteam", "address": "1 Main St"}]})
+    caplog.set_level(logging.DEBUG)
+    for name in ("requests", "urllib3", "stqbo_hooks", "stqbo_sync", "airflow"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    dag_run = sync_dag.test(run_conf={"mode": "sync"})
+    printed = capfd.readouterr()
+    grant = connections["qbo"]
+    stored = TokenStore(connections["state_db"], CLIENT_SECRET).load(grant["realm_id"], CLIENT_ID)
+    assert stored is not None and stored.access_token  # the run really refreshed and used a token
+    assert {r["path"].split("/")[-1] for r in qbo.requests_log()} >= {"bearer", "query"}
+    secrets = {CLIENT_SECRET, ST_API_KEY, grant["refresh_token"], stored.refresh_token, stored.access_token}
+    texts = [r.getMessage() for r in caplog.records] + [caplog.text, printed.out, printed.err]
+    assert sum(len(t) for t in texts) > 1000, f"nothing captured from run {dag_run.run_id}"
+    leaks = sorted({s for s in secrets for t in texts if s in t})
+    assert leaks == [], f"secrets leaked: {[s[:4] + '...' for s in leaks]}"
