@@ -314,6 +314,16 @@ def test_access_token_expiring_mid_run_is_refreshed_once(qbo: Any, client: Quick
     assert [s for _, s in statuses] == [401, 200, 200] and "bearer" in statuses[1][0]
 
 
+def test_access_token_is_refreshed_shortly_before_it_expires(
+    qbo: Any, make_client: Callable[..., QuickBooksClient]
+) -> None:
+    eager = make_client(refresh_margin=timedelta(minutes=61))  # a 60-minute token is always "about to expire"
+    eager.get_company_info()
+    eager.get_company_info()
+    assert [r["status"] for r in _api_calls(qbo, "/oauth2/")] == [200, 200]
+    assert [r["status"] for r in _api_calls(qbo, "/companyinfo/")] == [200, 200]  # no 401 needed
+
+
 def test_a_persistent_401_is_raised_after_one_refresh(qbo: Any, client: QuickBooksClient) -> None:
     client.get_company_info()
     _fault(qbo, path="/companyinfo/", action="error", status=401, times=2)
