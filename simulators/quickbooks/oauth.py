@@ -170,6 +170,28 @@ def register_oauth(app: FastAPI, sim: Simulator) -> None:
             store.revoked.add(record.grant_id)
         return Response(status_code=200, headers={"intuit_tid": secrets.token_hex(16)})
 
+    @app.get("/.well-known/openid_configuration")
+    @app.get("/.well-known/openid_configuration/")
+    @app.get("/.well-known/openid_sandbox_configuration")
+    @app.get("/.well-known/openid_sandbox_configuration/")
+    async def discovery(request: Request) -> dict[str, Any]:
+        """Intuit's discovery document, pointing at this simulator (intuitlib accepts its URL as environment)."""
+        base = str(request.base_url).rstrip("/")
+        return {
+            "issuer": "https://oauth.platform.intuit.com/op/v1",
+            "authorization_endpoint": f"{base}/connect/oauth2",
+            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "profile", "address", "phone", SCOPE, "com.intuit.quickbooks.payment"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+        }
+
     @app.get("/connect/oauth2")
     async def authorize_page(request: Request) -> Response:
         params = dict(request.query_params)

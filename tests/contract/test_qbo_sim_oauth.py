@@ -209,3 +209,13 @@ def test_reset_forgets_grants_but_keeps_the_demo_client(qbo: Any) -> None:
     resp = requests.post(f"{qbo.url}/oauth2/v1/tokens/bearer", headers={"Authorization": f"Basic {basic}"},
                          data={"grant_type": "refresh_token", "refresh_token": grant(qbo)["refresh_token"]}, timeout=30)
     assert resp.status_code == 200
+
+
+def test_discovery_document_points_at_the_simulator(qbo: Any) -> None:
+    """intuitlib takes a discovery URL as its `environment`: this is how Intuit's own client is pointed here."""
+    doc = requests.get(f"{qbo.url}/.well-known/openid_sandbox_configuration", timeout=30).json()
+    assert doc["token_endpoint"] == f"{qbo.url}/oauth2/v1/tokens/bearer"
+    assert doc["revocation_endpoint"] == f"{qbo.url}/v2/oauth2/tokens/revoke"
+    assert doc["authorization_endpoint"] == f"{qbo.url}/connect/oauth2"
+    token = grant(qbo)["refresh_token"]
+    assert token_request(qbo.url, {"grant_type": "refresh_token", "refresh_token": token}).status_code == 200
