@@ -150,7 +150,7 @@ class Pusher:
                                     "QuickBooks items created for parts: " + ", ".join(sorted(self.items.created)))
         if self.items.planned:
             invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
-                                    "QuickBooks items that would be created: " + ", ".join(sorted(self.items.planned)))
+                                    "QuickBooks items that would be created: " + ", ".join(sorted(self.items.planned.values())))
         self.conn.commit()
         return self.counts
 
