@@ -30,7 +30,7 @@ from typing import Any
 
 import requests
 
-from stqbo_hooks.errors import ApiError, RetriableApiError
+from stqbo_hooks.errors import ApiError, FatalApiError, RetriableApiError
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,12 @@ def reset_limits() -> None:
 
 
 Classifier = Callable[[requests.Response], ApiError | None]
+_CONFIG_ERRORS = (
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+)
 
 
 def _sent_nothing(exc: requests.RequestException) -> bool:
@@ -257,7 +263,12 @@ class Transport:
             raise error
         return resp
 
-    def _transport_error(self, exc: requests.RequestException, request_id: str | None) -> RetriableApiError:
+    def _transport_error(self, exc: requests.RequestException, request_id: str | None) -> ApiError:
+        if isinstance(exc, _CONFIG_ERRORS):
+            return FatalApiError(
+                f"The {self.api} connection is misconfigured ({type(exc).__name__}): check its host / base URL",
+                api=self.api, code=type(exc).__name__, request_id=request_id,
+            )
         if isinstance(exc, requests.Timeout):
             kind = "timed out"
         elif isinstance(exc, requests.ConnectionError):

@@ -190,3 +190,18 @@ def test_realm_limits_cap_concurrency_across_threads() -> None:
         t.join()
     assert peak[0] == 2
     reset_limits()
+
+
+def test_a_bad_base_url_is_fatal_not_retried() -> None:
+    import requests
+
+    from stqbo_hooks.errors import FatalApiError, RetriableApiError
+    from stqbo_hooks.transport import Transport
+
+    sleeps: list[float] = []
+    transport = Transport("synchroteam", requests.Session(), lambda r: None, RetryPolicy(sleep=sleeps.append))
+    with pytest.raises(FatalApiError, match="misconfigured"):
+        transport.request("GET", "ws.synchroteam.example/api", describe="GET /api")
+    with pytest.raises(RetriableApiError, match="lost the connection"):
+        transport.request("GET", "http://127.0.0.1:9/api", describe="GET /api")  # nothing listens on port 9
+    assert len(sleeps) == 4  # a refused connection is retried (the request never reached a server)
