@@ -27,7 +27,9 @@ created first when needed), and customers with their contact are synced both way
 | `download` | every QuickBooks customer to Synchroteam: linked to a same-name customer or created |
 
 `dry_run: true` computes the plan and prints it in the `report` task's log; nothing is written to either side.
-Run a dry run before the first Upload or Download.
+Run a dry run before the first Upload or Download. **Scheduled runs wait for you**: until a run triggered by hand
+has succeeded for this Synchroteam account and QuickBooks company, scheduled runs are skipped (their extract tasks
+say why), so nothing is written before you have seen a plan.
 
 **Reading a run**: open the `report` task's log: counts per action and side, conflicts with both values, probable
 duplicates, invoices pushed, and one line per record that failed (side, record, field, code, plain message).
@@ -68,11 +70,23 @@ def _runtime() -> Any:
         st=SynchroteamHook().client,
         mode=params.get("mode", "sync"),
         dry_run=bool(params.get("dry_run", False)),
+        scheduled=str(getattr(ctx["dag_run"], "run_type", "")).lower().endswith("scheduled"),
         options={
             "use_synchroteam_invoice_numbers": qbo.use_synchroteam_invoice_numbers,
             **{k: extra.get(k) for k in ("income_account_id", "item_type", "tax_codes")},
         },
     )
+
+
+def _guarded(rt: Any) -> Any:
+    """Skip (not fail) a scheduled run for a tenant that has never had a run triggered by hand."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from stqbo_sync import service
+
+    if reason := service.scheduled_run_blocked(rt):
+        raise AirflowSkipException(reason)
+    return rt
 
 
 @dag(
@@ -96,13 +110,13 @@ def synchroteam_quickbooks_sync() -> None:
     def extract_synchroteam() -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.extract_synchroteam(_runtime())
+        return service.extract_synchroteam(_guarded(_runtime()))
 
     @task
     def extract_quickbooks() -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.extract_quickbooks(_runtime())
+        return service.extract_quickbooks(_guarded(_runtime()))
 
     @task
     def diff_and_match(st_summary: dict[str, Any], qbo_summary: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class Runtime:
     mode: str = "sync"
     dry_run: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    scheduled: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -50,6 +51,30 @@ def _open(rt: Runtime, first: bool = False) -> tuple[store.Conn, int]:
     else:
         store.check_lease(conn, tenant_id, rt.run_id)
     return conn, tenant_id
+
+
+def scheduled_run_blocked(rt: Runtime) -> str | None:
+    """A scheduled run never makes the first writes for a tenant: a person starts with a dry run, then an Upload,
+    Download or sync triggered by hand. Returns why the run must be skipped, or None."""
+    if not rt.scheduled:
+        return None
+    conn = store.connect(rt.dsn)
+    try:
+        store.migrate(conn)
+        tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
+                                        str(getattr(rt.qbo, "base_url", "")))
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM audit.run WHERE tenant_id=%s AND status='success' AND NOT dry_run LIMIT 1",
+                        (tenant_id,))
+            done_before = cur.fetchone() is not None
+        conn.commit()
+    finally:
+        conn.close()
+    if done_before:
+        return None
+    return (f"first run for {rt.st.domain} <-> QuickBooks realm {rt.qbo.realm_id}: scheduled runs start only after "
+            "a first run triggered by hand. Trigger the DAG with dry_run=true to see the plan, then mode=upload, "
+            "download or sync.")
 
 
 def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
@@ -126,7 +151,14 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
     store.migrate(conn)
     tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
                                     str(getattr(rt.qbo, "base_url", "")))
+    conn.commit()
     try:
+        if store.run_info(conn, tenant_id, rt.run_id) is None:
+            if upstream_failed:  # report is the DAG's only leaf: the run is red only if report fails
+                raise RunFailed(f"Run {rt.run_id} stopped before it started its work (see the extract tasks' logs: "
+                                "another run holding the tenant, or a connection problem). Nothing was written.")
+            print(f"Run {rt.run_id}: nothing was done (skipped before it started; see the extract tasks' logs).")
+            return {"status": "skipped"}
         summary = summarize(conn, tenant_id, rt, upstream_failed)
         if not rt.dry_run and not upstream_failed:
             failed_entities = {e["entity"] for e in summary["errors"]}
@@ -136,8 +168,9 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
         store.purge_old_staging(conn)
         conn.commit()
         print(text)
-        store.release_lease(conn, tenant_id, rt.run_id)
     finally:
+        conn.rollback()
+        store.release_lease(conn, tenant_id, rt.run_id)   # always: a failed report must not block later runs
         conn.close()
     if summary["status"] != "success":
         raise RunFailed(f"{len(summary['errors'])} record(s) failed or a task failed; see the report above. "

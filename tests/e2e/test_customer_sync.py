@@ -192,3 +192,20 @@ def test_overlapping_runs_do_not_race(qbo, st, run_dag, state_db) -> None:
     conn.close()
     run_dag(mode="sync")
     assert "Must Wait" in [c["DisplayName"] for c in qbo_customers(qbo)]
+
+
+def test_scheduled_runs_wait_for_a_first_run_triggered_by_hand(qbo, st, run_dag, state_db, connections) -> None:
+    from stqbo_hooks.quickbooks import QuickBooksHook
+    from stqbo_hooks.synchroteam import SynchroteamHook
+    from stqbo_sync import service
+
+    def runtime(scheduled: bool) -> service.Runtime:
+        return service.Runtime(dsn=state_db, run_id="scheduled__x", qbo=QuickBooksHook().client,
+                               st=SynchroteamHook().client, scheduled=scheduled)
+
+    assert "first run" in (service.scheduled_run_blocked(runtime(True)) or "")
+    assert service.scheduled_run_blocked(runtime(False)) is None
+    run_dag(mode="sync", dry_run=True)
+    assert service.scheduled_run_blocked(runtime(True)) is not None   # a dry run is not enough
+    run_dag(mode="sync")
+    assert service.scheduled_run_blocked(runtime(True)) is None
