@@ -149,10 +149,19 @@ def after_write(realm: Realm, etype: str, obj: dict[str, Any], current: dict[str
     if etype == "Customer" and current is None:
         realm.opening_balances[obj["Id"]] = dec(obj.get("Balance", 0))
     realm.store(etype, obj, times)
+    if etype == "Customer" and current is not None and current["DisplayName"] != obj["DisplayName"]:
+        rename_references(realm, obj)
     if etype == "Invoice":
         invoices.refresh_customer_balance(realm, obj["CustomerRef"]["value"])
         if current is not None and current["CustomerRef"]["value"] != obj["CustomerRef"]["value"]:
             invoices.refresh_customer_balance(realm, current["CustomerRef"]["value"])
+
+
+def rename_references(realm: Realm, customer: dict[str, Any]) -> None:
+    """References carry the current name (QBO resolves them on read); the invoices themselves do not change."""
+    for invoice_id in realm.by_customer.get(customer["Id"], set()):
+        realm.rows["Invoice"][invoice_id]["CustomerRef"]["name"] = customer["DisplayName"]
+    realm.touch()
 
 
 def delete(realm: Realm, etype: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -286,3 +286,13 @@ def test_non_numeric_amount_is_2010(shop: dict[str, Any]) -> None:
     bad = line(shop["hours"], 1, 1)
     bad["Amount"] = "ten dollars"
     assert_fault(shop["api"].post("/invoice", invoice(shop, [bad])), "2010")
+
+
+def test_customer_rename_shows_in_invoice_references(shop: dict[str, Any]) -> None:
+    api = shop["api"]
+    inv = api.create("Invoice", invoice(shop, [line(shop["hours"], 1, 10)]))
+    api.create("Customer", {"Id": shop["customer"], "SyncToken": "0", "sparse": True,
+                            "DisplayName": "Amy's Bird Sanctuary Inc"})
+    again = api.get(f"/invoice/{inv['Id']}").json()["Invoice"]
+    assert again["CustomerRef"]["name"] == "Amy's Bird Sanctuary Inc"
+    assert again["SyncToken"] == "0" and again["MetaData"] == inv["MetaData"]
