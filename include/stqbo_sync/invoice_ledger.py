@@ -67,11 +67,14 @@ def fail(conn: store.Conn, tenant_id: int, st_id: int, st_number: str | None, me
         )
 
 
-def set_state(conn: store.Conn, tenant_id: int, st_id: int, state: str, note: str) -> None:
-    """A state a person must look at (paid, deleted or voided in QuickBooks): kept, reported, not rewritten."""
+def set_state(conn: store.Conn, tenant_id: int, st_id: int, state: str, note: str, held_version: str) -> None:
+    """A state a person must look at (paid, deleted or voided in QuickBooks): kept, reported, not rewritten.
+
+    ``held_version`` (kept in ``pending_version``) is the Synchroteam version that was not applied: it is reported
+    once; later runs that read the same version again stay quiet."""
     with conn.cursor() as cur:
-        cur.execute("UPDATE ledger.invoice SET state=%s, last_error=%s, pending_version=NULL, updated_at=now() "
-                    "WHERE tenant_id=%s AND st_id=%s", (state, note[:2000], tenant_id, st_id))
+        cur.execute("UPDATE ledger.invoice SET state=%s, last_error=%s, pending_version=%s, updated_at=now() "
+                    "WHERE tenant_id=%s AND st_id=%s", (state, note[:2000], held_version, tenant_id, st_id))
 
 
 # ----------------------------------------------------------------------------------------------- item links

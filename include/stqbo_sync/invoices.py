@@ -48,6 +48,7 @@ TASK = "push_invoices"
 FATAL = (AuthError, QuotaExhaustedError, RetriableApiError)
 BATCH_SIZE = 30
 STATUSES = ("pushed", "updated", "skipped", "failed", "planned")
+HELD = ("paid_in_qbo", "deleted_in_qbo", "voided_in_qbo")
 
 
 class BatchCapable(Protocol):
@@ -132,27 +133,33 @@ class Pusher:
         self.items = ItemResolver(self.conn, self.qbo, self.st, self.tenant_id, self.run_id,  # type: ignore[arg-type]
                                   self.tenant_key, company.us, self.options, self.dry_run)
         creates: list[Work] = []
+        updates: list[Work] = []
         for st_id, invoice in sorted(staged):
             work = self._guarded(st_id, invoice, lambda i=invoice, s=st_id: self.prepare(s, i))
-            if work is None:
-                continue
-            if work.ledger and work.ledger.get("qbo_id"):
-                self._guarded(st_id, invoice, lambda w=work: self.update(w))
-            else:
-                creates.append(work)
+            if work is not None:
+                (updates if work.ledger and work.ledger.get("qbo_id") else creates).append(work)
+        for start in range(0, len(updates), BATCH_SIZE):
+            self.update_chunk(updates[start:start + BATCH_SIZE])
         for start in range(0, len(creates), BATCH_SIZE):
             self.create_chunk(creates[start:start + BATCH_SIZE])
+        self._run_notes(company)
+        self.conn.commit()
+        return self.counts
+
+    def _run_notes(self, company: invoice_company.Company) -> None:
         if self.counts["pushed"] + self.counts["updated"] + self.counts["planned"]:
             for note in ([self.settings.numbering.note] if self.settings.numbering.note else []) + company.notes():
                 invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id, note)
+        if self.counts["unchanged"]:
+            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+                                    f"{self.counts['unchanged']} invoice(s) read again are in QuickBooks as they are: "
+                                    "nothing written")
         if self.items.created:
             invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
                                     "QuickBooks items created for parts: " + ", ".join(sorted(self.items.created)))
         if self.items.planned:
             invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
                                     "QuickBooks items that would be created: " + ", ".join(sorted(self.items.planned.values())))
-        self.conn.commit()
-        return self.counts
 
     def _guarded(self, st_id: int, invoice: dict[str, Any], step: Any) -> Any:
         """Run one invoice's step; a per-record failure is recorded and the loop goes on, fatal ones propagate."""
@@ -181,9 +188,6 @@ class Pusher:
             self.row(st_id, invoice, "skip", "skipped", reason)
             return None
         ledger = invoice_ledger.get(self.conn, self.tenant_id, st_id)
-        if ledger and ledger["state"] in ("deleted_in_qbo", "voided_in_qbo"):
-            self.row(st_id, invoice, "skip", "skipped", ledger["last_error"] or ledger["state"], ledger)
-            return None
         customer = invoice.get("customer") or {}
         customer_id = store.link_for_st(self.conn, self.tenant_id, int(customer.get("id") or 0))
         if customer_id is None and not self.dry_run:
@@ -194,6 +198,15 @@ class Pusher:
         version = payload.fingerprint(body)
         if ledger and ledger.get("qbo_id") and ledger.get("version") == version and ledger["state"] == "done":
             self.counts["unchanged"] += 1
+            return None
+        if ledger and ledger["state"] in HELD and ledger.get("pending_version") == version:
+            self.counts["held"] += 1        # already reported for this version; a person has to act
+            return None
+        if ledger and ledger["state"] in ("deleted_in_qbo", "voided_in_qbo"):
+            if not self.dry_run:
+                invoice_ledger.set_state(self.conn, self.tenant_id, st_id, ledger["state"],
+                                         ledger["last_error"] or "", version)
+            self.row(st_id, invoice, "update", "skipped", ledger["last_error"] or ledger["state"], ledger)
             return None
         if self.dry_run:
             action = "update" if ledger and ledger.get("qbo_id") else "create"
@@ -280,9 +293,59 @@ class Pusher:
 
     # ------------------------------------------------------------------------------------------- update
 
-    def update(self, w: Work, current: dict[str, Any] | None = None, adopted: bool = False) -> None:
+    def update_chunk(self, works: list[Work]) -> None:
+        """Record, read the current invoices in one query, then send the sparse updates in one batch request."""
+        for w in works:
+            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
+                                       self._rid(w, "u"), w.customer_id, self.run_id)
+        self.conn.commit()
+        ids = ", ".join(f"'{quote(str((w.ledger or {})['qbo_id']))}'" for w in works)
+        current = {str(o["Id"]): o for o in self.qbo.query(f"SELECT * FROM Invoice WHERE Id IN ({ids})")}
+        ready: list[tuple[Work, dict[str, Any]]] = []
+        for w in works:
+            obj = current.get(str((w.ledger or {})["qbo_id"]))
+            if obj is None or self._held(w, obj):
+                self._guarded(w.st_id, w.invoice, lambda w=w: self.update(w, prepared=True))
+            else:
+                ready.append((w, obj))
+        if len(ready) == 1:
+            w, obj = ready[0]
+            self._guarded(w.st_id, w.invoice, lambda: self.update(w, current=obj, prepared=True))
+        elif ready:
+            self._batch_update(ready)
+
+    def _held(self, w: Work, obj: dict[str, Any]) -> bool:
+        return payload.voided(obj) or payload.payment_held(obj)
+
+    def _batch_update(self, ready: list[tuple[Work, dict[str, Any]]]) -> None:
+        items = [{"bId": f"b{i}", "operation": "update",
+                  "Invoice": {**w.marked(), "Id": str(obj["Id"]), "SyncToken": str(obj["SyncToken"]), "sparse": True}}
+                 for i, (w, obj) in enumerate(ready)]
+        prefix = payload.batch_request_prefix(
+            self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}") for w, obj in ready])
+        results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
+        fatal: BaseException | None = None
+        for i, (w, _obj) in enumerate(ready):
+            result = results.get(f"b{i}")
+            if result is not None and result.ok and result.obj is not None:
+                self._guarded(w.st_id, w.invoice, lambda w=w, o=result.obj: self.done(w, o, "update"))
+                continue
+            err = (result.error if result is not None else None) or RetriableApiError(
+                "QuickBooks returned no answer for this invoice", api="quickbooks")
+            if isinstance(err, StaleObjectError):   # edited meanwhile: re-read, check again, retry on its own
+                self._guarded(w.st_id, w.invoice, lambda w=w: self.update(w, prepared=True))
+            elif isinstance(err, FATAL):
+                fatal = fatal or err
+            else:
+                self._guarded(w.st_id, w.invoice, lambda e=err: _raise(e))
+        if fatal is not None:
+            raise fatal
+
+    def update(self, w: Work, current: dict[str, Any] | None = None, adopted: bool = False,
+               prepared: bool = False) -> None:
+        """One sparse update (adopted invoices, stale retries, single updates); ``prepared``: ledger already set."""
         qbo_id = str(current["Id"]) if current else str((w.ledger or {})["qbo_id"])
-        if not adopted:
+        if not adopted and not prepared:
             invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
                                        self._rid(w, "u"), w.customer_id, self.run_id)
             self.conn.commit()
@@ -320,7 +383,7 @@ class Pusher:
 
     def hold(self, w: Work, qbo_id: str, state: str, note: str, current: dict[str, Any] | None = None) -> None:
         """A QuickBooks-side state a person must look at: report, do not write."""
-        invoice_ledger.set_state(self.conn, self.tenant_id, w.st_id, state, note)
+        invoice_ledger.set_state(self.conn, self.tenant_id, w.st_id, state, note, w.version)
         docnumber = (current or {}).get("DocNumber") or (w.ledger or {}).get("qbo_docnumber")
         invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, w.st_id, st_number=w.number,
                                    qbo_id=qbo_id, qbo_docnumber=docnumber, total=w.total,

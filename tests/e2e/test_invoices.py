@@ -234,14 +234,17 @@ def test_invoice_numbers_when_settings_disagree(qbo, st, run_dag, state_db, monk
     ],
 )
 @pytest.mark.parametrize("count", [1, 3], ids=["single-create", "batch"])
-def test_faults_on_invoice_creation_never_duplicate(qbo, st, run_dag, fault, count) -> None:
+def test_faults_on_invoice_creation_never_duplicate(qbo, st, run_dag, state_db, fault, count) -> None:
     seed_qbo(qbo, Customer=[qbo_customer("Fault Co"), qbo_customer("Other Co")])
     seed_st(st, st_customer("Fault Co"), st_customer("Other Co"),
             invoices=[invoice(400 + i, "Fault Co" if i % 2 else "Other Co", line(None, i + 1, 10,
                                                                                   description="Work"),
                               num=8000 + i) for i in range(count)])
     run_dag(mode="sync", dry_run=True)
-    assert qbo_invoices(qbo) == []
+    assert qbo_invoices(qbo) == [] and qbo.writes() == []
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM ledger.invoice) + (SELECT count(*) FROM mapping.item_link)")
+        assert cur.fetchone()[0] == 0, "a dry run leaves the ledger and item links as they were"
     qbo.admin("POST", "/_sim/faults", json={"faults": [
         {"method": "POST", "path": r"/v3/company/[^/]+/(invoice|batch)$", **fault}]}).raise_for_status()
     run_dag(mode="sync")
@@ -265,4 +268,27 @@ def test_invoice_of_a_customer_that_failed_is_retried_next_run(qbo, st, run_dag,
     qbo.admin("DELETE", "/_sim/faults").raise_for_status()
     run_dag(mode="sync")
     assert sorted(by_st_id(qbo)) == [501]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_edited_invoices_are_updated_in_one_batch_even_when_the_reply_is_lost(qbo, st, run_dag, state_db) -> None:
+    seed_st(st, st_customer("Batch Co"),
+            invoices=[invoice(600 + i, "Batch Co", line(None, 1, 10 + i, description="Visit"), num=6000 + i)
+                      for i in range(3)])
+    run_dag(mode="sync")
+    before = by_st_id(qbo)
+    for i in range(3):
+        edit(st, "invoices", 600 + i, lines=[line(None, 2, 10 + i, tax=NY, description="Two visits")])
+    clear_logs(qbo, st)
+    qbo.admin("POST", "/_sim/faults", json={"faults": [
+        {"method": "POST", "path": r"/batch$", "action": "drop_after_commit", "times": 1}]}).raise_for_status()
+    dr = run_dag(mode="sync")
+    qbo.admin("DELETE", "/_sim/faults").raise_for_status()
+    after = by_st_id(qbo)
+    assert {k: v["Id"] for k, v in after.items()} == {k: v["Id"] for k, v in before.items()}
+    assert all(v["SyncToken"] == "1" for v in after.values()), "each invoice updated exactly once"
+    assert_totals_equal(qbo, st)
+    writes = [r["path"].rsplit("/", 1)[-1] for r in qbo.writes()]
+    assert writes == ["batch", "batch"], f"one batch request (plus the retry of the lost reply): {writes}"
+    assert {r["status"] for r in run_rows(state_db, dr.run_id).values()} == {"updated"}
     assert_quiet_rerun(run_dag, qbo, st, mode="sync")
