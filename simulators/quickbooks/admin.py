@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from simulators.quickbooks import api
+from simulators.quickbooks import api, invoices
 from simulators.quickbooks.core import QboFault, money
 from simulators.quickbooks.entities import clean
 from simulators.quickbooks.seeding import seed_payload
@@ -107,6 +107,17 @@ def register_admin(app: FastAPI, sim: Simulator) -> None:  # noqa: C901 - a flat
         except QboFault as fault:
             return fault_response(fault)
 
+    @app.post("/_sim/merge")
+    async def merge(request: Request) -> Any:
+        body = await request.json()
+        etype = COLLECTIONS.get(str(body.get("collection", "Customer")).lower())
+        realm = realm_of(request)
+        source = realm.get(etype, str(body.get("from"))) if etype in ("Customer", "Vendor", "Employee") else None
+        survivor = realm.get(etype, str(body.get("into"))) if etype else None
+        if etype is None or source is None or survivor is None or source is survivor:
+            return JSONResponse({"error": "merge needs collection, from and into naming two records"}, status_code=400)
+        return {etype: merge_records(realm, etype, source, survivor)}
+
     @app.get("/_sim/requests")
     async def requests_log() -> list[dict[str, Any]]:
         return sim.requests
@@ -194,6 +205,24 @@ def register_admin(app: FastAPI, sim: Simulator) -> None:  # noqa: C901 - a flat
                 realm.preferences[key] = value
         api.bump_preferences(realm)
         return {**realm.preferences, "simulator": {"country": realm.country}}
+
+
+def merge_records(realm: Realm, etype: str, source: dict[str, Any], survivor: dict[str, Any]) -> dict[str, Any]:
+    """A merge done in the UI: the source's invoices move to the survivor (and count as updated), the source is
+    gone (a GET answers 610, CDC shows it as deleted)."""
+    if etype == "Customer":
+        for invoice_id in sorted(realm.by_customer.get(source["Id"], set())):
+            current = realm.rows["Invoice"][invoice_id]
+            moved = copy.deepcopy(current)
+            moved["CustomerRef"] = {"value": survivor["Id"], "name": survivor["DisplayName"]}
+            moved["SyncToken"] = str(int(current["SyncToken"]) + 1)
+            api.after_write(realm, "Invoice", moved, current)
+        balance = realm.opening_balances.pop(source["Id"], 0)
+        realm.opening_balances[survivor["Id"]] = realm.opening_balances.get(survivor["Id"], 0) + balance
+    realm.delete(etype, source["Id"])
+    if etype == "Customer":
+        invoices.refresh_customer_balance(realm, survivor["Id"])
+    return survivor
 
 
 def set_country(realm: Realm, country: str) -> None:

@@ -271,3 +271,22 @@ def test_demo_company(demo_sim: tuple[sims.SimProcess, Path]) -> None:
     assert api.query("select count(*) from Invoice").json()["QueryResponse"]["totalCount"] >= 3
     printed = demo_log.read_text()
     assert "realm_id=9341453050170123" in printed and "refresh_token=RT1-" in printed
+
+
+def test_ui_merge_moves_invoices_and_removes_the_source(qbo: Any, qapi: QboApi) -> None:
+    survivor = make_customer(qapi, "Sonnenschein Family Store")
+    source = make_customer(qapi, "Sonnenschein Family Store 2")
+    item = make_item(qapi)
+    invoice = qapi.create("Invoice", {"CustomerRef": {"value": source["Id"]}, "Line": [line(item, 1, 40)]})
+    since = invoice["MetaData"]["LastUpdatedTime"]
+    resp = qbo.admin("POST", "/_sim/merge", json={"collection": "Customer", "from": source["Id"], "into": survivor["Id"]})
+    assert resp.status_code == 200, resp.text
+    assert_fault(qapi.get(f"/customer/{source['Id']}"), "610")
+    moved = qapi.get(f"/invoice/{invoice['Id']}").json()["Invoice"]
+    assert moved["CustomerRef"] == {"value": survivor["Id"], "name": "Sonnenschein Family Store"}
+    assert moved["SyncToken"] == "1"
+    assert qapi.get(f"/customer/{survivor['Id']}").json()["Customer"]["Balance"] == 40.0
+    changes = qapi.get("/cdc", entities="Customer", changedSince=since).json()["CDCResponse"][0]["QueryResponse"]
+    tombs = [c for group in changes for c in group.get("Customer", []) if c.get("status") == "Deleted"]
+    assert [t["Id"] for t in tombs] == [source["Id"]]
+    assert qbo.admin("POST", "/_sim/merge", json={"from": source["Id"], "into": survivor["Id"]}).status_code == 400
