@@ -26,7 +26,11 @@ def _airflow_env(home: Path) -> None:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", tempfile.gettempdir()),
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
     })
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def _side_summary(qbo: Any, st: Any) -> list[str]:

@@ -60,40 +60,59 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
 
     ``pairs`` has one row per pair with columns ``st_id``, ``qbo_id``, ``has_base`` (bool), ``st_modified``,
     ``qbo_modified`` (UTC timestamps, may be NaT) and, for each canonical field f, ``f_st`` / ``f_qbo`` (current
-    values; for a side not read this run, its base) and ``f_stb`` / ``f_qbob`` (bases).
+    values; for a side not read this run, its base) and ``f_stb`` / ``f_qbob`` (bases), as nullable strings.
     """
     if pairs.empty:
         return []
+    pairs = pairs.reset_index(drop=True)
     has_base = pairs["has_base"].astype(bool)
-    st_newer = (pairs["st_modified"].fillna(pd.Timestamp.min.tz_localize("UTC"))
-                >= pairs["qbo_modified"].fillna(pd.Timestamp.min.tz_localize("UTC")))
+    oldest = pd.Timestamp.min.tz_localize("UTC")
+    st_newer = pairs["st_modified"].fillna(oldest) >= pairs["qbo_modified"].fillna(oldest)
     st_wins = decide(st_newer, mode)
-    results = {i: PairMerge(int(pairs.at[i, "st_id"]), str(pairs.at[i, "qbo_id"])) for i in pairs.index}
+    st_ids, qbo_ids = pairs["st_id"].to_numpy(), pairs["qbo_id"].to_numpy()
+    wins = st_wins.to_numpy()
+    based = has_base.to_numpy()
+    results: dict[int, PairMerge] = {}
+
+    def get(i: int) -> PairMerge:
+        if i not in results:
+            results[i] = PairMerge(int(st_ids[i]), str(qbo_ids[i]))
+        return results[i]
+
     for f in CANON_FIELDS:
         st, qbo, stb, qbob = pairs[f"{f}_st"], pairs[f"{f}_qbo"], pairs[f"{f}_stb"], pairs[f"{f}_qbob"]
         differ = ~_same(st, qbo)
         if f == "name":  # "cool cars" and "Cool Cars" are the same name: never a conflict, never a rename
-            differ &= st.fillna("").map(match_key) != qbo.fillna("").map(match_key)
+            candidates = differ.to_numpy().nonzero()[0]
+            if len(candidates):
+                keys_differ = [match_key(_text(st.iat[i])) != match_key(_text(qbo.iat[i])) for i in candidates]
+                differ = differ.copy()
+                differ.iloc[candidates] = keys_differ
         st_changed = ~_same(st, stb) & has_base
         qbo_changed = ~_same(qbo, qbob) & has_base
         # new links: fill blanks from the other side, decide where both hold a value
         fill_qbo = ~has_base & differ & st.notna() & qbo.isna()
         fill_st = ~has_base & differ & qbo.notna() & st.isna()
         both_new = ~has_base & differ & st.notna() & qbo.notna()
-        conflict = (st_changed & qbo_changed & differ) | both_new
-        to_qbo = (st_changed & ~qbo_changed & differ) | fill_qbo | (conflict & st_wins)
-        to_st = (qbo_changed & ~st_changed & differ) | fill_st | (conflict & ~st_wins)
-        for i in pairs.index[to_qbo]:
-            results[i].to_qbo[f] = _value(f, st[i])
-        for i in pairs.index[to_st]:
-            results[i].to_st[f] = _value(f, qbo[i])
-        for i in pairs.index[conflict]:
-            results[i].conflicts.append({
-                "field": f, "st_value": _value(f, st[i]), "qbo_value": _value(f, qbo[i]),
-                "winner": "st" if st_wins[i] else "qbo",
-                "rule": "new link, " + mode if not has_base[i] else ("mode " + mode if mode != "sync" else "newer edit"),
+        conflict = ((st_changed & qbo_changed & differ) | both_new).to_numpy()
+        to_qbo = ((st_changed & ~qbo_changed & differ) | fill_qbo).to_numpy() | (conflict & wins)
+        to_st = ((qbo_changed & ~st_changed & differ) | fill_st).to_numpy() | (conflict & ~wins)
+        st_vals, qbo_vals = st.to_numpy(dtype=object, na_value=None), qbo.to_numpy(dtype=object, na_value=None)
+        for i in to_qbo.nonzero()[0]:
+            get(i).to_qbo[f] = _value(f, st_vals[i])
+        for i in to_st.nonzero()[0]:
+            get(i).to_st[f] = _value(f, qbo_vals[i])
+        for i in conflict.nonzero()[0]:
+            get(i).conflicts.append({
+                "field": f, "st_value": _value(f, st_vals[i]), "qbo_value": _value(f, qbo_vals[i]),
+                "winner": "st" if wins[i] else "qbo",
+                "rule": "new link, " + mode if not based[i] else ("mode " + mode if mode != "sync" else "newer edit"),
             })
-    return [r for r in results.values() if r.to_qbo or r.to_st or r.conflicts]
+    return [results[i] for i in sorted(results)]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA else str(value)
 
 
 def _value(field_name: str, value: Any) -> Any:

@@ -91,7 +91,7 @@ def _id_frame(records: dict[Any, Canon], id_col: str) -> pd.DataFrame:
 
 
 def _plan_linked(inp: PlanInputs, plan: Plan, st_canon: dict[int, Canon], qbo_canon: dict[str, Canon]) -> None:
-    rows = []
+    pairs: list[Pair] = []
     for st_id, qbo_id, st_deleted in inp.links:
         st_base, qbo_base = inp.st_bases.get(str(st_id)), inp.qbo_bases.get(qbo_id)
         if st_deleted:
@@ -105,36 +105,44 @@ def _plan_linked(inp: PlanInputs, plan: Plan, st_canon: dict[int, Canon], qbo_ca
         qbo_cur = qbo_canon.get(qbo_id) or (qbo_base or {}).get("canon")
         if st_cur is None or qbo_cur is None:
             continue
-        rows.append(_pair_row(st_id, qbo_id, st_cur, qbo_cur, st_base, qbo_base,
-                              inp.st_staged.get(st_id), inp.qbo_staged.get(qbo_id)))
-    if not rows:
+        pairs.append((st_id, qbo_id, st_cur, qbo_cur, st_base, qbo_base))
+    if not pairs:
         return
-    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(pd.DataFrame(rows), inp.mode)}
-    for row in rows:
-        key = (int(row["st_id"]), str(row["qbo_id"]))
-        m = merged.get(key, merge.PairMerge(*key))
-        st_cur, qbo_cur = row["_st_cur"], row["_qbo_cur"]
-        st_base, qbo_base = row["_st_base"], row["_qbo_base"]
+    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(pair_frame(pairs, inp), inp.mode)}
+    for st_id, qbo_id, st_cur, qbo_cur, st_base, qbo_base in pairs:
+        m = merged.get((st_id, qbo_id))
         st_moved = st_base is None or st_cur != st_base.get("canon")
         qbo_moved = qbo_base is None or qbo_cur != qbo_base.get("canon")
-        if not (m.to_qbo or m.to_st or st_moved or qbo_moved):
+        if m is None and not (st_moved or qbo_moved):
             continue
-        _add_pair_action(inp, plan, "update", m, st_cur, qbo_cur, st_base, qbo_base, reason="changed since last sync")
+        _add_pair_action(inp, plan, "update", m or merge.PairMerge(st_id, qbo_id), st_cur, qbo_cur, st_base,
+                         qbo_base, reason="changed since last sync")
 
 
-def _pair_row(st_id: int, qbo_id: str, st_cur: Canon, qbo_cur: Canon, st_base: dict[str, Any] | None,
-              qbo_base: dict[str, Any] | None, st_raw: dict[str, Any] | None,
-              qbo_raw: dict[str, Any] | None) -> dict[str, Any]:
-    row: dict[str, Any] = {"st_id": st_id, "qbo_id": qbo_id, "has_base": st_base is not None and qbo_base is not None,
-                           "st_modified": pd.Timestamp(st_modified(st_raw)) if st_raw else pd.NaT,
-                           "qbo_modified": pd.Timestamp(qbo_modified(qbo_raw)) if qbo_raw else pd.NaT,
-                           "_st_cur": st_cur, "_qbo_cur": qbo_cur, "_st_base": st_base, "_qbo_base": qbo_base}
-    stb = (st_base or {}).get("canon") or {}
-    qbob = (qbo_base or {}).get("canon") or {}
-    for f in CANON_FIELDS:
-        row[f"{f}_st"], row[f"{f}_qbo"] = _s(st_cur.get(f)), _s(qbo_cur.get(f))
-        row[f"{f}_stb"], row[f"{f}_qbob"] = _s(stb.get(f)), _s(qbob.get(f))
-    return row
+Pair = tuple[int, str, Canon, Canon, "dict[str, Any] | None", "dict[str, Any] | None"]
+
+
+def _canon_frame(records: list[Canon | None]) -> pd.DataFrame:
+    return pd.DataFrame.from_records([r or {} for r in records], columns=list(CANON_FIELDS)).astype("string")
+
+
+def pair_frame(pairs: list[Pair], inp: PlanInputs) -> pd.DataFrame:
+    """The merge's input, built column-wise: ids, modification times, current values and bases of both sides."""
+    st_mod = [(inp.st_staged.get(p[0]) or {}).get("dateModified") for p in pairs]
+    qbo_mod = [((inp.qbo_staged.get(p[1]) or {}).get("MetaData") or {}).get("LastUpdatedTime") for p in pairs]
+    ids = pd.DataFrame({
+        "st_id": [p[0] for p in pairs], "qbo_id": [p[1] for p in pairs],
+        "has_base": [p[4] is not None and p[5] is not None for p in pairs],
+        "st_modified": pd.to_datetime(pd.Series(st_mod, dtype=object).str.slice(0, 16), format="%Y-%m-%d %H:%M",
+                                      utc=True, errors="coerce"),
+        "qbo_modified": pd.to_datetime(pd.Series(qbo_mod, dtype=object), format="ISO8601", utc=True, errors="coerce"),
+    })
+    parts = [ids,
+             _canon_frame([p[2] for p in pairs]).add_suffix("_st"),
+             _canon_frame([p[3] for p in pairs]).add_suffix("_qbo"),
+             _canon_frame([(p[4] or {}).get("canon") for p in pairs]).add_suffix("_stb"),
+             _canon_frame([(p[5] or {}).get("canon") for p in pairs]).add_suffix("_qbob")]
+    return pd.concat(parts, axis=1)
 
 
 def _s(value: Any) -> Any:
@@ -177,9 +185,8 @@ def _plan_links(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_canon
                 qbo_canon: dict[str, Canon]) -> None:
     if not result.links:
         return
-    rows = [_pair_row(s, q, st_canon[s], qbo_canon[q], None, None, inp.st_staged[s], inp.qbo_staged[q])
-            for s, q, _ in result.links]
-    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(pd.DataFrame(rows), inp.mode)}
+    frame = pair_frame([(s, q, st_canon[s], qbo_canon[q], None, None) for s, q, _ in result.links], inp)
+    merged = {(m.st_id, m.qbo_id): m for m in merge.merge_pairs(frame, inp.mode)}
     for s, q, how in result.links:
         m = merged.get((s, q), merge.PairMerge(s, q))
         _add_pair_action(inp, plan, "link", m, st_canon[s], qbo_canon[q], None, None,

@@ -4,7 +4,6 @@ and returns a small summary (counts only) for XCom."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,7 +194,8 @@ def summarize(conn: store.Conn, tenant_id: int, rt: Runtime, upstream_failed: bo
     inv = invoices.summary(conn, tenant_id, rt.run_id)
     started = info.get("started_at")
     duration = (store.utcnow() - started).total_seconds() if started else 0.0
-    warnings = [r["reason"] for r in rows if r["action"] in ("warning", "ambiguous")]
+    warnings = [f"{r['action']}: {r['reason']} ({_record_ids(r)})" for r in rows
+                if r["action"] in ("warning", "ambiguous", "skip")]
     status = "failed" if errors or upstream_failed else "success"
     return {
         "run_id": rt.run_id, "mode": rt.mode, "dry_run": rt.dry_run,
@@ -211,5 +211,13 @@ def summarize(conn: store.Conn, tenant_id: int, rt: Runtime, upstream_failed: bo
     }
 
 
-def now_monotonic() -> float:
-    return time.monotonic()
+def _record_ids(row: dict[str, Any]) -> str:
+    ids = []
+    if row.get("st_id") is not None:
+        ids.append(f"Synchroteam {row['st_id']}")
+    if row.get("qbo_id") is not None:
+        ids.append(f"QuickBooks {row['qbo_id']}")
+    payload = row.get("payload") or {}
+    if row["action"] == "ambiguous":
+        ids = [f"Synchroteam {payload.get('st_ids')}", f"QuickBooks {payload.get('qbo_ids')}"]
+    return ", ".join(ids) or "-"
