@@ -152,6 +152,8 @@ def after_write(realm: Realm, etype: str, obj: dict[str, Any], current: dict[str
     if etype == "Customer" and current is not None and current["DisplayName"] != obj["DisplayName"]:
         rename_references(realm, obj)
     if etype == "Invoice":
+        if current is None and invoices.DOC_RE.match(obj.get("DocNumber") or ""):
+            realm.last_doc_number = obj["DocNumber"]  # only a stored invoice moves the counter
         invoices.refresh_customer_balance(realm, obj["CustomerRef"]["value"])
         if current is not None and current["CustomerRef"]["value"] != obj["CustomerRef"]["value"]:
             invoices.refresh_customer_balance(realm, current["CustomerRef"]["value"])

@@ -151,8 +151,6 @@ def assign_doc_number(
             "DocNumber",
         )
     obj["DocNumber"] = number
-    if current is None and DOC_RE.match(number):
-        realm.last_doc_number = number
 
 
 def line_tax_code(realm: Realm, detail: dict[str, Any], item: dict[str, Any], customer: dict[str, Any]) -> str:

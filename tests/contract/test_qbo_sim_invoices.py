@@ -296,3 +296,9 @@ def test_customer_rename_shows_in_invoice_references(shop: dict[str, Any]) -> No
     again = api.get(f"/invoice/{inv['Id']}").json()["Invoice"]
     assert again["CustomerRef"]["name"] == "Amy's Bird Sanctuary Inc"
     assert again["SyncToken"] == "0" and again["MetaData"] == inv["MetaData"]
+
+
+def test_a_rejected_invoice_does_not_use_up_a_number(shop: dict[str, Any]) -> None:
+    api = shop["api"]
+    assert_fault(api.post("/invoice", invoice(shop, [line(shop["hours"], 3, 33.33, amount=100.0)])), "6070")
+    assert api.create("Invoice", invoice(shop, [line(shop["hours"], 1, 10)]))["DocNumber"] == "1001"
