@@ -116,7 +116,12 @@ class Loader:
             obj = self._update_qbo(row, p["to_qbo"], {**qbo_now, **p["to_qbo"]})
             qbo_now, qbo_version = mapping.qbo_to_canon(obj), obj.get("SyncToken")
         if p["to_st"]:
-            obj = self._update_st(row, p["to_st"], {**st_now, **p["to_st"]})
+            try:
+                obj = self.st.send_customer({"id": int(row["st_id"]), **mapping.canon_to_st(p["to_st"],
+                                                                                           full={**st_now, **p["to_st"]})})
+            except NotFoundError:   # deleted in Synchroteam since the extract: mirror the deletion instead
+                self._save_bases(row, st_now, qbo_now, st_version, qbo_version)
+                return {**self._do_deactivate_qbo(row), "reason": "deleted in Synchroteam"}
             st_now, st_version = mapping.st_to_canon(obj), obj.get("dateModified")
         self._save_bases(row, st_now, qbo_now, st_version, qbo_version)
         return {"to_qbo": sorted(p["to_qbo"]), "to_st": sorted(p["to_st"])}
@@ -205,14 +210,6 @@ class Loader:
 
     def _display_for(self, changes: Canon, row: dict[str, Any]) -> str | None:
         return qbo_safe_name(changes["name"]) if changes.get("name") else None
-
-    def _update_st(self, row: dict[str, Any], changes: Canon, merged: Canon) -> dict[str, Any]:
-        try:
-            return self.st.send_customer({"id": int(row["st_id"]), **mapping.canon_to_st(changes, full=merged)})
-        except NotFoundError:
-            store.mark_st_deleted(self.conn, self.tenant_id, int(row["st_id"]))
-            self.conn.commit()
-            raise
 
     def _save_bases(self, row: dict[str, Any], st_now: Canon, qbo_now: Canon, st_version: Any, qbo_version: Any) -> None:
         """New bases are what each side now holds, except fields whose change was held back (by the mode): those

@@ -209,3 +209,16 @@ def test_scheduled_runs_wait_for_a_first_run_triggered_by_hand(qbo, st, run_dag,
     assert service.scheduled_run_blocked(runtime(True)) is not None   # a dry run is not enough
     run_dag(mode="sync")
     assert service.scheduled_run_blocked(runtime(True)) is None
+
+
+def test_linked_customer_gone_from_synchroteam_is_deactivated_when_next_written(qbo, st, run_dag) -> None:
+    [a] = seed_st(st, st_customer("Gone Soon"))
+    run_dag(mode="upload")
+    qid = by_name(qbo_customers(qbo), "DisplayName")["Gone Soon"]["Id"]
+    st.admin("DELETE", f"/_sim/customers/{a['id']}").raise_for_status()
+    edit(qbo, "Customer", qid, Notes="called on Monday", PrimaryEmailAddr={"Address": "gone@soon.example"})
+    run_dag(mode="sync")   # incremental: only QuickBooks' edit is seen; writing it to Synchroteam finds it gone
+    gone = {c["Id"]: c for c in qbo_customers(qbo)}[qid]
+    assert gone["Active"] is False and gone["DisplayName"] == "Gone Soon (deleted)"
+    assert st_customers(st) == []
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
