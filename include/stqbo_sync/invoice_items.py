@@ -107,7 +107,9 @@ class ItemResolver:
 
     def _create(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         body = self.item_body(ref, part, line)
-        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, body["Name"], "item"))
+        # the run is part of the id: a task retry replays its own create, while a later run (after the item was
+        # deleted or deactivated by a person) really creates a new one; Sku/Name lookups above prevent duplicates
+        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, f"{body['Name']}|{self.run_id}", "item"))
 
     def item_body(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         part = part or {}

@@ -1,0 +1,148 @@
+"""`invoices.push` called directly (no Airflow) against both simulators and PostgreSQL, for the paths a DAG run
+cannot steer: a stale SyncToken inside a batch, adopting an older version found by its marker, duplicate markers,
+a total QuickBooks computes differently, an item deactivated behind our back, and modes without invoices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from stqbo_hooks.quickbooks_client import QuickBooksClient
+from stqbo_hooks.synchroteam_client import SynchroteamClient
+from stqbo_hooks.tokens import TokenStore
+from stqbo_hooks.transport import RetryPolicy
+from stqbo_sync import invoice_ledger, invoices, store
+from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
+from tests.e2e.test_invoices import by_st_id, invoice, line
+
+pytestmark = pytest.mark.e2e
+FAST = RetryPolicy(backoff_base=0.01, sleep=lambda s: None)
+
+
+@pytest.fixture()
+def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator[dict[str, Any]]:
+    """Clients on both simulators, a migrated state DB with one tenant, and a `push` that stages then pushes."""
+    q = QuickBooksClient(qbo.url, qbo_grant["realm_id"], "demo-client", "demo-secret",
+                         TokenStore(state_db, "demo-secret"), qbo.url + "/oauth2/v1/tokens/bearer",
+                         initial_refresh_token=qbo_grant["refresh_token"], retry_policy=FAST)
+    s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=FAST)
+    conn = store.connect(state_db)
+    store.migrate(conn)
+    tenant = store.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
+    conn.commit()
+
+    def link(st_name: str, qbo_name: str) -> None:
+        st_id = next(c["id"] for c in st.admin("GET", "/_sim/state").json()["customers"] if c["name"] == st_name)
+        qbo_id = next(c["Id"] for c in qbo.admin("GET", "/_sim/state").json()["Customer"]
+                      if c["DisplayName"] == qbo_name)
+        store.add_link(conn, tenant, int(st_id), str(qbo_id), "match", "setup")
+        conn.commit()
+
+    def push(run_id: str, mode: str = "sync", **options: Any) -> dict[str, Any]:
+        staged = [(int(i["id"]), i) for i in st.admin("GET", "/_sim/state").json()["invoices"]]
+        store.replace_staged(conn, "st_invoice", tenant, run_id, staged)
+        conn.commit()
+        return invoices.push(conn, q, s, tenant, run_id, mode, False, options)
+
+    def errors(run_id: str) -> list[tuple[str, str]]:
+        return [(e["code"], e["message"]) for e in store.record_errors(conn, tenant, run_id)]
+
+    yield {"conn": conn, "tenant": tenant, "link": link, "push": push, "errors": errors, "qbo_client": q}
+    conn.close()
+
+
+def seed_pair(qbo: Any, st: Any, env: dict[str, Any], *invoices_: dict[str, Any]) -> None:
+    seed_qbo(qbo, Customer=[qbo_customer("Pair Co")])
+    seed_st(st, st_customer("Pair Co"), invoices=list(invoices_))
+    env["link"]("Pair Co", "Pair Co")
+
+
+def test_stale_sync_token_in_a_batch_is_retried_alone(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, *[invoice(700 + i, "Pair Co", line(None, 1, 10, description="a"), num=7000 + i)
+                              for i in range(2)])
+    assert env["push"]("r1") == {"pushed": 2}
+    for i in range(2):
+        edit(st, "invoices", 700 + i, lines=[line(None, 3, 10, description="b")])
+    first = by_st_id(qbo)
+    client: QuickBooksClient = env["qbo_client"]
+    real_batch = client.batch
+
+    def batch_after_a_person_edits(items: list[dict[str, Any]], request_id_prefix: str | None = None) -> Any:
+        edit(qbo, "Invoice", first[700]["Id"], CustomerMemo={"value": "edited by a person"})
+        client.batch = real_batch  # type: ignore[method-assign]
+        return real_batch(items, request_id_prefix)
+
+    client.batch = batch_after_a_person_edits  # type: ignore[method-assign]
+    assert env["push"]("r2") == {"updated": 2}
+    after = by_st_id(qbo)
+    assert [after[700]["SyncToken"], after[701]["SyncToken"]] == ["2", "1"]
+    assert after[700]["TotalAmt"] == after[701]["TotalAmt"] == 30.0
+    assert env["errors"]("r2") == []
+
+
+def test_an_older_version_found_by_its_marker_is_adopted_and_updated(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(710, "Pair Co", line(None, 2, 25, description="Visit"), num=7100))
+    customer_id = qbo.admin("GET", "/_sim/state").json()["Customer"][0]["Id"]
+    seed_qbo(qbo, Item=[{"Name": "Services", "Type": "Service", "IncomeAccountRef": {"value": "1"}}])
+    [earlier] = seed_qbo(qbo, Invoice=[{"CustomerRef": {"value": customer_id},
+                                        "PrivateNote": "Synchroteam invoice 710 v:00000000",
+                                        "Line": [{"Amount": 5.0, "DetailType": "SalesItemLineDetail",
+                                                  "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]}])["Invoice"]
+    clear_logs(qbo)
+    assert env["push"]("r1") == {"updated": 1}
+    pushed = by_st_id(qbo)
+    assert pushed[710]["Id"] == earlier["Id"] and len(qbo.admin("GET", "/_sim/state").json()["Invoice"]) == 1
+    assert pushed[710]["TotalAmt"] == 50.0 and pushed[710]["SyncToken"] == "1"
+    assert [r["path"].rsplit("/", 1)[-1] for r in qbo.writes()] == ["invoice"], "one write: the update"
+    rows = invoice_ledger.run_rows(env["conn"], env["tenant"], "r1")
+    assert rows[0]["note"].startswith("already in QuickBooks")
+
+
+def test_duplicate_markers_are_reported_and_the_first_kept(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(720, "Pair Co", line(None, 1, 10, description="x"), num=7200))
+    customer_id = qbo.admin("GET", "/_sim/state").json()["Customer"][0]["Id"]
+    seed_qbo(qbo, Item=[{"Name": "Services", "Type": "Service", "IncomeAccountRef": {"value": "1"}}])
+    twin = {"CustomerRef": {"value": customer_id}, "PrivateNote": "Synchroteam invoice 720 v:00000000",
+            "Line": [{"Amount": 10.0, "DetailType": "SalesItemLineDetail",
+                      "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]}
+    seed_qbo(qbo, Invoice=[twin, twin])
+    env["push"]("r1")
+    assert [code for code, _ in env["errors"]("r1")] == ["duplicate_marker"]
+    ledger = invoice_ledger.get(env["conn"], env["tenant"], 720)
+    assert ledger is not None and ledger["qbo_id"] == min((i["Id"] for i in qbo.admin("GET", "/_sim/state").json()
+                                                           ["Invoice"]), key=int)
+
+
+def test_a_total_quickbooks_computes_differently_is_an_error(qbo, st, env) -> None:
+    qbo.admin("PATCH", "/_sim/preferences", json={"TaxPrefs": {"UsingSalesTax": False}}).raise_for_status()
+    seed_pair(qbo, st, env, invoice(730, "Pair Co", line(None, 1, 100, tax={"name": "NY", "rate": 8.875},
+                                                         description="x"), num=7300))
+    assert env["push"]("r1") == {"pushed": 1}
+    [(code, message)] = env["errors"]("r1")
+    assert code == "total_mismatch" and "100.00" in message and "108.88" in message
+    assert Decimal(str(by_st_id(qbo)[730]["TotalAmt"])) == Decimal("100")
+    assert env["push"]("r2") == {"unchanged": 1} and env["errors"]("r2") == []
+
+
+def test_an_item_deactivated_in_quickbooks_is_resolved_again(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(740, "Pair Co", line("VALVE", 1, 30, description="Valve"), num=7400))
+    assert env["push"]("r1") == {"pushed": 1}
+    item_id = by_st_id(qbo)[740]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]
+    qbo.admin("DELETE", f"/_sim/Item/{item_id}").raise_for_status()
+    edit(st, "invoices", 740, lines=[line("VALVE", 2, 30, description="Valves")])
+    assert env["push"]("r2") == {"failed": 1}
+    assert invoice_ledger.item_links(env["conn"], env["tenant"]) == {}
+    assert env["push"]("r3") == {"updated": 1}
+    new_item = by_st_id(qbo)[740]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]
+    assert new_item != item_id and by_st_id(qbo)[740]["TotalAmt"] == 60.0
+
+
+@pytest.mark.parametrize("mode", ["upload", "download"])
+def test_no_invoice_is_pushed_outside_sync_mode(qbo, st, env, mode: str) -> None:
+    seed_pair(qbo, st, env, invoice(750, "Pair Co", line(None, 1, 10, description="x"), num=7500))
+    clear_logs(qbo)
+    assert env["push"]("r1", mode=mode)["mode"] == mode
+    assert qbo.writes() == [] and by_st_id(qbo) == {}
