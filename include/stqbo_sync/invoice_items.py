@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stqbo_hooks.errors import DuplicateNameError
 from stqbo_sync import invoice_ledger, store
 from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
 
@@ -28,6 +29,7 @@ _BAD_NAME_CHARS = re.compile(r"[:\t\r\n]+")
 
 class ItemApi(Protocol):
     def query(self, statement: str) -> Any: ...
+    def get(self, entity: str, entity_id: str) -> dict[str, Any]: ...
     def create(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]: ...
 
 
@@ -74,8 +76,7 @@ class ItemResolver:
             if self.dry_run:
                 self.planned[key] = item_name(key or FALLBACK_ITEM)
                 return {"value": DRY_RUN_ITEM, "name": self.planned[key]}
-            found, how = self._create(key, part, line), "created"
-            self.created.append(key or FALLBACK_ITEM)
+            found, how = self._create_or_adopt(key, part, line)
         item_id = str(found["Id"])
         if not self.dry_run:
             invoice_ledger.add_item_link(self.conn, self.tenant_id, key, item_id, how, self.run_id)
@@ -104,6 +105,22 @@ class ItemResolver:
             if row.get("Active", True) and row.get("Type") != "Category":
                 return dict(row)
         return None
+
+    def _create_or_adopt(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]
+                         ) -> tuple[dict[str, Any], str]:
+        """Create the item; when QuickBooks says the name is taken (names are unique ignoring case, lookups are
+        not), use the item it names if it is active, else say which item blocks the name."""
+        try:
+            created = self._create(ref, part, line)
+        except DuplicateNameError as err:
+            existing = self.qbo.get("Item", err.existing_id) if err.existing_id else None
+            if existing and existing.get("Active", True) and existing.get("Type") != "Category":
+                return existing, "name"
+            name = item_name(ref or FALLBACK_ITEM)
+            raise PayloadError(f"a QuickBooks item named '{name}' (maybe inactive, or a category) blocks the new item "
+                               f"for part '{ref}': reactivate or rename it", code="item_name", field="ItemRef") from err
+        self.created.append(ref or FALLBACK_ITEM)
+        return created, "created"
 
     def _create(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         body = self.item_body(ref, part, line)

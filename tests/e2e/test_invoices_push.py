@@ -146,3 +146,12 @@ def test_no_invoice_is_pushed_outside_sync_mode(qbo, st, env, mode: str) -> None
     clear_logs(qbo)
     assert env["push"]("r1", mode=mode)["mode"] == mode
     assert qbo.writes() == [] and by_st_id(qbo) == {}
+
+
+def test_an_item_name_differing_only_in_case_is_reused_not_duplicated(qbo, st, env) -> None:
+    [valve] = seed_qbo(qbo, Item=[{"Name": "valve", "Type": "Service", "IncomeAccountRef": {"value": "1"}}])["Item"]
+    seed_pair(qbo, st, env, invoice(760, "Pair Co", line("VALVE", 1, 30, description="Valve"), num=7600))
+    assert env["push"]("r1") == {"pushed": 1}
+    assert by_st_id(qbo)[760]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] == valve["Id"]
+    assert len(qbo.admin("GET", "/_sim/state").json()["Item"]) == 1
+    assert invoice_ledger.item_links(env["conn"], env["tenant"]) == {"VALVE": valve["Id"]}
