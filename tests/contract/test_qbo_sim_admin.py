@@ -38,17 +38,19 @@ def test_health_needs_no_auth(qbo: Any) -> None:
 def test_reset_gives_a_new_company(qbo: Any, qapi: QboApi) -> None:
     make_customer(qapi, "Temporary")
     qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 7})
-    advance(qbo, 500)
-    qbo.reset()
-    state = qbo.admin("GET", "/_sim/state").json()
-    assert state["Customer"] == [] and state["Invoice"] == [] and state["realm_id"] == "9341453050170123"
-    assert {c["Id"] for c in state["TaxCode"]} == {"TAX", "NON", "2"}
-    assert any(a["AccountType"] == "Income" for a in state["Account"])
-    assert state["Preferences"]["SalesFormsPrefs"]["CustomTxnNumbers"] is False
-    assert qbo.admin("GET", "/_sim/clock").json()["offset_seconds"] == 0
-    assert qbo.admin("GET", "/_sim/limits").json()["requests_per_minute"] == 7  # limits survive a reset
-    assert qbo.requests_log() == []
-    qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 500})
+    try:
+        advance(qbo, 500)
+        qbo.reset()
+        state = qbo.admin("GET", "/_sim/state").json()
+        assert state["Customer"] == [] and state["Invoice"] == [] and state["realm_id"] == "9341453050170123"
+        assert {c["Id"] for c in state["TaxCode"]} == {"TAX", "NON", "2"}
+        assert any(a["AccountType"] == "Income" for a in state["Account"])
+        assert state["Preferences"]["SalesFormsPrefs"]["CustomTxnNumbers"] is False
+        assert qbo.admin("GET", "/_sim/clock").json()["offset_seconds"] == 0
+        assert qbo.admin("GET", "/_sim/limits").json()["requests_per_minute"] == 7  # limits survive a reset
+        assert qbo.requests_log() == []
+    finally:
+        qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 500})
 
 
 def test_seed_assigns_ids_and_keeps_given_ones(qbo: Any, qapi: QboApi) -> None:
@@ -198,7 +200,7 @@ def test_batch_per_minute_limit(qbo: Any, qapi: QboApi) -> None:
 
 def test_concurrency_limit(qbo: Any, qapi: QboApi) -> None:
     qbo.admin("POST", "/_sim/limits", json={"concurrent": 1})
-    qbo.admin("POST", "/_sim/faults", json={"faults": [{"path": "/companyinfo", "action": "timeout", "delay": 1}]})
+    qbo.admin("POST", "/_sim/faults", json={"faults": [{"path": "/companyinfo", "action": "timeout", "delay": 2}]})
     slow: dict[str, int] = {}
     worker = threading.Thread(target=lambda: slow.update(code=qapi.get(f"/companyinfo/{qapi.realm_id}").status_code))
     try:
