@@ -94,6 +94,7 @@ ACCOUNT_CLASSIFICATION = {
     "Long Term Liability": "Liability", "Other Current Liability": "Liability", "Income": "Revenue",
     "Other Income": "Revenue",
 }
+ACCOUNT_KINDS = {"IncomeAccountRef": ("Revenue",), "ExpenseAccountRef": ("Expense",), "AssetAccountRef": ("Asset",)}
 ACCOUNT_SUBTYPE = {"Income": "SalesOfProductIncome", "Cost of Goods Sold": "SuppliesMaterialsCogs",
                    "Expense": "OtherMiscellaneousServiceCost", "Other Current Asset": "Inventory",
                    "Bank": "Checking", "Accounts Receivable": "AccountsReceivable"}
@@ -381,9 +382,13 @@ def item_accounts(realm: Realm, obj: dict[str, Any], item_type: str) -> None:
             raise required(field)
     if item_type == "NonInventory" and not obj.get("IncomeAccountRef") and not obj.get("ExpenseAccountRef"):
         raise required("IncomeAccountRef")
-    for field in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
+    for field, classes in ACCOUNT_KINDS.items():
         if obj.get(field):
             account = resolve_ref(realm, "Account", obj[field], field)
+            if account.get("Classification") not in classes:
+                raise business(
+                    f"Invalid account type: {field} must name {' or '.join(classes)} account, "
+                    f"not {account.get('AccountType')}.", field)
             obj[field] = {"value": account["Id"], "name": account["Name"]}
 
 

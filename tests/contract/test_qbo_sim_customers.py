@@ -260,3 +260,13 @@ def test_malformed_json_body_is_a_fault(qapi: QboApi) -> None:
     resp = requests.post(qapi.base + "/customer", data=b"{not json", headers={
         **qapi.headers(), "Content-Type": "application/json"}, timeout=30)
     assert_fault(resp, "2010")
+
+
+def test_item_accounts_must_have_the_right_type(qapi: QboApi) -> None:
+    receivable = [a for a in qapi.rows("select * from Account", "Account") if a["AccountType"] == "Accounts Receivable"]
+    error = assert_fault(qapi.post("/item", {"Name": "Odd", "Type": "Service",
+                                            "IncomeAccountRef": {"value": receivable[0]["Id"]}}), "6000")
+    assert error["element"] == "IncomeAccountRef"
+    cogs = [a for a in qapi.rows("select * from Account", "Account") if a["AccountType"] == "Cost of Goods Sold"]
+    item = qapi.create("Item", {"Name": "Mulch", "Type": "NonInventory", "ExpenseAccountRef": {"value": cogs[0]["Id"]}})
+    assert item["ExpenseAccountRef"]["name"] == "Cost of Goods Sold"
