@@ -49,6 +49,7 @@ FATAL = (AuthError, QuotaExhaustedError, RetriableApiError)
 BATCH_SIZE = 30
 STATUSES = ("pushed", "updated", "skipped", "failed", "planned")
 HELD = ("paid_in_qbo", "deleted_in_qbo", "voided_in_qbo")
+ALREADY = "already up to date in QuickBooks (an earlier attempt's reply was lost)"
 
 
 class BatchCapable(Protocol):
@@ -328,6 +329,8 @@ class Pusher:
             obj = current.get(str((w.ledger or {})["qbo_id"]))
             if obj is None or self._held(w, obj):
                 self._guarded(w.st_id, w.invoice, lambda w=w: self.update(w, prepared=True))
+            elif payload.marker_version(obj.get("PrivateNote")) == w.version:
+                self._guarded(w.st_id, w.invoice, lambda w=w, o=obj: self.done(w, o, "update", note=ALREADY))
             else:
                 ready.append((w, obj))
         if len(ready) == 1:
@@ -384,6 +387,8 @@ class Pusher:
                 return self.hold(w, qbo_id, "paid_in_qbo",
                                  f"QuickBooks holds a payment against it: not rewritten; Synchroteam now says "
                                  f"{w.total:.2f}, QuickBooks {payload.money(current.get('TotalAmt')):.2f}", current)
+            if payload.marker_version(current.get("PrivateNote")) == w.version:
+                return self.done(w, current, "update", note=ALREADY)   # an earlier attempt's update did land
             body = {**w.marked(), "Id": qbo_id, "SyncToken": str(current["SyncToken"])}
             try:
                 obj = self.qbo.update("Invoice", body, self._rid(w, f"u{current['SyncToken']}"))

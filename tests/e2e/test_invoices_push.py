@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stqbo_hooks.errors import RetriableApiError
 from stqbo_hooks.quickbooks_client import QuickBooksClient
 from stqbo_hooks.synchroteam_client import SynchroteamClient
 from stqbo_hooks.tokens import TokenStore
@@ -155,3 +156,18 @@ def test_an_item_name_differing_only_in_case_is_reused_not_duplicated(qbo, st, e
     assert by_st_id(qbo)[760]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] == valve["Id"]
     assert len(qbo.admin("GET", "/_sim/state").json()["Item"]) == 1
     assert invoice_ledger.item_links(env["conn"], env["tenant"]) == {"VALVE": valve["Id"]}
+
+
+def test_an_update_whose_reply_was_always_lost_is_not_sent_again(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(770, "Pair Co", line(None, 1, 10, description="x"), num=7700))
+    assert env["push"]("r1") == {"pushed": 1}
+    edit(st, "invoices", 770, lines=[line(None, 4, 10, description="y")])
+    qbo.admin("POST", "/_sim/faults", json={"faults": [
+        {"method": "POST", "path": r"/invoice$", "action": "drop_after_commit", "times": 0}]}).raise_for_status()
+    with pytest.raises(RetriableApiError):
+        env["push"]("r2")
+    qbo.admin("DELETE", "/_sim/faults").raise_for_status()
+    clear_logs(qbo)
+    assert env["push"]("r2") == {"updated": 1}, "the task's retry finds its update in QuickBooks"
+    assert qbo.writes() == [] and by_st_id(qbo)[770]["SyncToken"] == "1" and by_st_id(qbo)[770]["TotalAmt"] == 40.0
+    assert env["push"]("r3") == {"unchanged": 1}
