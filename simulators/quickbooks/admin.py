@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -217,8 +218,8 @@ def merge_records(realm: Realm, etype: str, source: dict[str, Any], survivor: di
             moved["CustomerRef"] = {"value": survivor["Id"], "name": survivor["DisplayName"]}
             moved["SyncToken"] = str(int(current["SyncToken"]) + 1)
             api.after_write(realm, "Invoice", moved, current)
-        balance = realm.opening_balances.pop(source["Id"], 0)
-        realm.opening_balances[survivor["Id"]] = realm.opening_balances.get(survivor["Id"], 0) + balance
+        balance = realm.opening_balances.pop(source["Id"], Decimal("0"))
+        realm.opening_balances[survivor["Id"]] = realm.opening_balances.get(survivor["Id"], Decimal("0")) + balance
     realm.delete(etype, source["Id"])
     if etype == "Customer":
         invoices.refresh_customer_balance(realm, survivor["Id"])

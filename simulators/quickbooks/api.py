@@ -21,6 +21,7 @@ from simulators.quickbooks.core import (
     not_found,
     parse_error,
     parse_qbo_datetime,
+    qbo_time,
     query_invalid,
     required,
     stale,
@@ -196,8 +197,6 @@ def update_preferences(realm: Realm, body: Any) -> dict[str, Any]:
 
 
 def bump_preferences(realm: Realm) -> None:
-    from simulators.quickbooks.core import qbo_time
-
     realm.preferences["SyncToken"] = str(int(realm.preferences["SyncToken"]) + 1)
     created = realm.preferences.get("MetaData", {}).get("CreateTime", qbo_time(realm.clock.ts()))
     realm.preferences["MetaData"] = {"CreateTime": created, "LastUpdatedTime": qbo_time(realm.clock.ts())}
@@ -231,8 +230,6 @@ def cdc(realm: Realm, params: dict[str, str]) -> dict[str, Any]:
                 found.append((updated, 0, name, realm.rows[name][obj_id]))
         for obj_id, deleted in realm.tombstones[name].items():
             if deleted >= since:
-                from simulators.quickbooks.core import qbo_time
-
                 tomb = {"domain": "QBO", "status": "Deleted", "Id": obj_id,
                         "MetaData": {"LastUpdatedTime": qbo_time(deleted)}}
                 found.append((deleted, 1, name, tomb))

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 
 from simulators.quickbooks import api
+from simulators.quickbooks.admin import register_admin
 from simulators.quickbooks.core import (
     QBO_VERSION,
     Clock,
@@ -32,6 +33,7 @@ from simulators.quickbooks.core import (
     throttle_body,
 )
 from simulators.quickbooks.oauth import OAuthStore, register_oauth
+from simulators.quickbooks.seeding import new_realm, seed_demo
 from simulators.quickbooks.store import DEFAULT_REALM, Realm
 
 log = logging.getLogger("simulators.quickbooks")
@@ -61,8 +63,6 @@ class Simulator:
         self.reset()
 
     def reset(self) -> None:
-        from simulators.quickbooks.seeding import new_realm
-
         self.clock.offset = 0.0
         self.oauth.reset()
         self.realms = {}
@@ -74,8 +74,6 @@ class Simulator:
         self.realms[self.default_realm_id] = new_realm(self.default_realm_id, self.clock)
 
     def ensure_realm(self, realm_id: str) -> Realm:
-        from simulators.quickbooks.seeding import new_realm
-
         if realm_id not in self.realms:
             self.realms[realm_id] = new_realm(realm_id, self.clock)
         return self.realms[realm_id]
@@ -354,9 +352,6 @@ def batch_weight(sub: str, body: bytes) -> int:
 
 def create_app(seed: str = "empty") -> FastAPI:
     """The simulator as an ASGI app; `seed` is "empty" or "demo"."""
-    from simulators.quickbooks.admin import register_admin
-    from simulators.quickbooks.seeding import seed_demo
-
     app = QboApp(title="QuickBooks Online simulator", docs_url="/_sim/docs", openapi_url="/_sim/openapi.json",
                  redoc_url=None)
     sim = Simulator()
