@@ -66,15 +66,19 @@ class Settings:
     authorize_url: str
     token_url: str
     api_url: str
-    redirect_port: int
+    redirect_uri: str
     state_db_url: str
     state_db_origin: str
     open_browser: bool
     timeout: float
 
     @property
-    def redirect_uri(self) -> str:
-        return f"http://localhost:{self.redirect_port}/callback"
+    def local_port(self) -> int | None:
+        """The port to serve the redirect on, or None when it goes elsewhere (pasted back by the person)."""
+        parts = urlsplit(self.redirect_uri)
+        if parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1"):
+            return parts.port or 80
+        return None
 
     def __repr__(self) -> str:  # the secret and the DSN (may hold a password) stay out of any repr
         return f"Settings(client_id={self.client_id!r}, environment={self.environment!r})"
@@ -110,6 +114,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--redirect-port", type=int, default=DEFAULT_REDIRECT_PORT,
                    help="port of the local redirect http://localhost:PORT/callback; the same URI must be listed "
                    f"in your Intuit app's Redirect URIs (default {DEFAULT_REDIRECT_PORT})")
+    p.add_argument("--redirect-uri", help="another redirect URI, e.g. the https one production keys require: "
+                   "after you approve, paste the address the browser was sent to (the page need not load)")
     p.add_argument("--state-db-url", help="PostgreSQL URL of the state database (the Airflow connection "
                    "sync_state_db); else $STQBO_STATE_DB_URL, $AIRFLOW_CONN_SYNC_STATE_DB, or the one `make "
                    "airflow` uses")
@@ -177,11 +183,14 @@ def resolve_settings(args: argparse.Namespace, environ: dict[str, str],
     dsn, origin = resolve_state_db(args.state_db_url, environ)
     if not 0 < args.redirect_port < 65536:
         raise ConnectError(f"--redirect-port must be a TCP port, not {args.redirect_port}")
+    redirect_uri = args.redirect_uri or f"http://localhost:{args.redirect_port}/callback"
+    if urlsplit(redirect_uri).scheme not in ("http", "https"):
+        raise ConnectError(f"--redirect-uri must be an http(s) URL, not {redirect_uri!r}")
     return Settings(
         client_id=client_id, client_secret=secret, environment=args.environment,
         authorize_url=args.authorize_url, token_url=args.token_url,
         api_url=(args.api_url or default_api_url(args.environment, args.authorize_url)).rstrip("/"),
-        redirect_port=args.redirect_port, state_db_url=dsn, state_db_origin=origin,
+        redirect_uri=redirect_uri, state_db_url=dsn, state_db_origin=origin,
         open_browser=not args.no_browser, timeout=args.timeout,
     )
 
@@ -203,11 +212,28 @@ def authorize_url(settings: Settings, state: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-class _CallbackServer(HTTPServer):
-    """Serves ``/callback`` until one answer with our state arrives (or a wrong one: then it gives up)."""
+def judge(query: dict[str, str], expected_state: str) -> tuple[Grant | None, str | None]:
+    """Read the redirect's query: the grant, or why there is none (a foreign ``state`` is refused)."""
+    if not hmac.compare_digest(query.get("state", ""), expected_state):
+        return None, ("the redirect's `state` did not match the one this command sent, so it was refused (it was "
+                      "not the answer to this sign-in). Run the command again and use the new URL.")
+    if query.get("error"):
+        err = query["error"]
+        why = "you declined access" if err == "access_denied" else f"QuickBooks answered `{err}`"
+        desc = query.get("error_description")
+        return None, f"the app was not authorised: {why}" + (f" ({scrub(desc, 300)})" if desc else "")
+    if not query.get("code") or not query.get("realmId"):
+        return None, "the redirect carried no authorization code or no realmId"
+    register_secret(query["code"])
+    return Grant(code=query["code"], realm_id=query["realmId"]), None
 
-    def __init__(self, port: int, state: str) -> None:
+
+class _CallbackServer(HTTPServer):
+    """Serves the redirect path until one answer with our state arrives (or a wrong one: then it gives up)."""
+
+    def __init__(self, port: int, path: str, state: str) -> None:
         super().__init__(("127.0.0.1", port), _CallbackHandler)
+        self.path = path or "/"
         self.expected_state = state
         self.grant: Grant | None = None
         self.failure: str | None = None
@@ -222,31 +248,19 @@ class _CallbackHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         parts = urlsplit(self.path)
-        if parts.path != "/callback":
-            self._page(404, "Not found", "This address only answers the QuickBooks redirect at /callback.")
+        if parts.path != self.server.path:
+            self._page(404, "Not found", f"This address only answers the QuickBooks redirect at {self.server.path}.")
             return
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        status, title, text = self._judge(query)
-        self._page(status, title, text)
-
-    def _judge(self, query: dict[str, str]) -> tuple[int, str, str]:
-        srv = self.server
-        if not hmac.compare_digest(query.get("state", ""), srv.expected_state):
-            srv.failure = ("the redirect's `state` did not match the one this command sent, so it was refused "
-                           "(it was not the answer to this sign-in). Run the command again and use the new URL.")
-            return 400, "Refused", "The state parameter did not match this sign-in. Nothing was stored."
-        if query.get("error"):
-            err = query["error"]
-            why = "you declined access" if err == "access_denied" else f"QuickBooks answered `{err}`"
-            desc = query.get("error_description")
-            srv.failure = f"the app was not authorised: {why}" + (f" ({scrub(desc, 300)})" if desc else "")
-            return 200, "Not connected", "The app was not authorised. See the terminal."
-        if not query.get("code") or not query.get("realmId"):
-            srv.failure = "the redirect carried no authorization code or no realmId"
-            return 400, "Incomplete", "The redirect carried no code or no realmId. See the terminal."
-        register_secret(query["code"])
-        srv.grant = Grant(code=query["code"], realm_id=query["realmId"])
-        return 200, "Authorised", "QuickBooks authorised the app. You can close this tab and go back to the terminal."
+        grant, failure = judge(query, self.server.expected_state)
+        self.server.grant, self.server.failure = grant, failure
+        if grant is not None:
+            self._page(200, "Authorised", "QuickBooks authorised the app. You can close this tab and go back to the "
+                       "terminal.")
+        elif query.get("error") and "state" not in (failure or ""):
+            self._page(200, "Not connected", "The app was not authorised. See the terminal.")
+        else:
+            self._page(400, "Refused", "This redirect was refused (see the terminal). Nothing was stored.")
 
     def _page(self, status: int, title: str, text: str) -> None:
         body = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
@@ -262,9 +276,9 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         """Silent: the request line holds the authorization code."""
 
 
-def open_callback_server(port: int, state: str) -> _CallbackServer:
+def open_callback_server(port: int, path: str, state: str) -> _CallbackServer:
     try:
-        server = _CallbackServer(port, state)
+        server = _CallbackServer(port, path, state)
     except OSError as err:
         raise ConnectError(f"cannot listen on localhost:{port} ({err.strerror}); choose another --redirect-port "
                            "and add http://localhost:PORT/callback to the app's Redirect URIs") from err
@@ -282,6 +296,16 @@ def wait_for_grant(server: _CallbackServer, timeout: float) -> Grant:
         raise ConnectError(server.failure)
     assert server.grant is not None
     return server.grant
+
+
+def read_pasted_grant(state: str, prompt: Callable[[str], str] = input) -> Grant:
+    """For a redirect URI this command cannot serve: the person pastes the address the browser was sent to."""
+    pasted = prompt("After approving, paste here the full address your browser was sent to: ").strip()
+    query = dict(parse_qsl(urlsplit(pasted).query, keep_blank_values=True))
+    grant, failure = judge(query, state)
+    if grant is None:
+        raise ConnectError(failure or "no grant in the pasted address")
+    return grant
 
 
 def exchange_code(settings: Settings, code: str, session: requests.Session | None = None) -> TokenSet:
@@ -421,7 +445,7 @@ def print_result(out: TextIO, settings: Settings, grant: Grant, company: str) ->
       f"Airflow's connection sync_state_db must point at this same database.\n\n")
     w(f"Now set the Airflow connection '{CONN_ID}' (Admin > Connections):\n")
     w(f"  Connection Id   {CONN_ID}\n")
-    w("  Connection Type quickbooks (or Generic if the list does not offer it)\n")
+    w("  Connection Type Generic (the UI lists no QuickBooks type; the hook reads the fields below)\n")
     w(f"  Host            {conn['host']}\n")
     w(f"  Login           {conn['login']}\n")
     w("  Password        your client secret (the one you gave this command)\n")
@@ -450,19 +474,22 @@ def run(settings: Settings, out: TextIO = sys.stdout, state: str | None = None) 
     """The whole flow; returns the grant (realm id) once the tokens are stored."""
     check_state_db(settings.state_db_url)
     state = state or secrets.token_urlsafe(24)
-    server = open_callback_server(settings.redirect_port, state)
+    url = authorize_url(settings, state)
+    port = settings.local_port
+    server = open_callback_server(port, urlsplit(settings.redirect_uri).path, state) if port else None
     try:
-        url = authorize_url(settings, state)
         out.write(f"Redirect URI (must be listed in your Intuit app's Redirect URIs): {settings.redirect_uri}\n")
         out.write("Open this URL in a browser, sign in to QuickBooks and choose the company to connect:\n\n")
         out.write(f"  {url}\n\n")
-        out.write(f"Waiting for QuickBooks to redirect to {settings.redirect_uri} ...\n")
+        if server is not None:
+            out.write(f"Waiting for QuickBooks to redirect to {settings.redirect_uri} ...\n")
         out.flush()
         if settings.open_browser:
             _open_browser(url)
-        grant = wait_for_grant(server, settings.timeout)
+        grant = wait_for_grant(server, settings.timeout) if server is not None else read_pasted_grant(state)
     finally:
-        server.server_close()
+        if server is not None:
+            server.server_close()
     out.write(f"Authorised for realm {grant.realm_id}; exchanging the code for tokens ...\n")
     out.flush()
     tokens = exchange_code(settings, grant.code)

@@ -69,7 +69,7 @@ def _start_cli(qbo: sims.SimProcess, state_db: str, *extra: str, env: dict[str, 
     full_env = {**os.environ, "PYTHONPATH": f"{REPO}/include:{REPO}/plugins:{REPO}",
                 "QBO_CLIENT_ID": CLIENT_ID, "QBO_CLIENT_SECRET": CLIENT_SECRET, **(env or {})}
     proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
+                            stdin=subprocess.PIPE, text=True)
     run = CliRun(proc, port)
 
     def pump() -> None:
@@ -169,6 +169,28 @@ def test_connect_against_simulator_stores_tokens_the_hook_uses(
     assert realm in message
     refreshed = TokenStore(state_db, CLIENT_SECRET).load(realm, CLIENT_ID)
     assert refreshed is not None and refreshed.refresh_token != tokens.refresh_token  # rotated and stored
+
+
+def test_https_redirect_uri_for_production_keys_is_pasted_back(
+    qbo: sims.SimProcess, state_db: str, cli_runs: list[CliRun]
+) -> None:
+    """Production keys only accept https redirect URIs: the CLI then asks for the address the browser reached."""
+    redirect = "https://connector.example.com/qbo/callback"
+    run = _start_cli(qbo, state_db, "--redirect-uri", redirect, "--environment", "production")
+    cli_runs.append(run)
+    url = run.authorize_url()
+    assert parse_qs(urlsplit(url).query)["redirect_uri"] == [redirect]
+    answer = requests.get(url + "&auto_approve=1", allow_redirects=False, timeout=30)
+    assert answer.status_code == 302 and answer.headers["location"].startswith(redirect + "?code=")
+    assert run.proc.stdin is not None
+    run.proc.stdin.write(answer.headers["location"] + "\n")
+    run.proc.stdin.flush()
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    realm = parse_qs(urlsplit(answer.headers["location"]).query)["realmId"][0]
+    assert f"realm {realm}, production" in out
+    assert TokenStore(state_db, CLIENT_SECRET).load(realm, CLIENT_ID) is not None
+    assert _printed_connection(out)["extra"]["environment"] == "production"
 
 
 def test_wrong_state_is_refused_and_nothing_stored(
