@@ -14,7 +14,8 @@ import psycopg2.extras
 from stqbo_sync import store
 
 LEDGER_COLUMNS = ("st_id", "st_number", "qbo_id", "qbo_docnumber", "qbo_customer_id", "version", "pending_version",
-                  "request_id", "state", "attempts", "last_error", "st_total", "qbo_total", "st_modified", "run_id")
+                  "request_id", "state", "attempts", "failures", "last_error", "st_total", "qbo_total", "st_modified",
+                  "run_id")
 
 
 def get(conn: store.Conn, tenant_id: int, st_id: int) -> dict[str, Any] | None:
@@ -60,9 +61,11 @@ def finish(conn: store.Conn, tenant_id: int, st_id: int, obj: dict[str, Any], ve
 def fail(conn: store.Conn, tenant_id: int, st_id: int, st_number: str | None, message: str) -> None:
     with conn.cursor() as cur:
         cur.execute(
-            "INSERT INTO ledger.invoice (tenant_id, st_id, st_number, state, last_error) VALUES (%s,%s,%s,'failed',%s) "
+            "INSERT INTO ledger.invoice (tenant_id, st_id, st_number, state, last_error, failures) "
+            "VALUES (%s,%s,%s,'failed',%s,1) "
             "ON CONFLICT (tenant_id, st_id) DO UPDATE SET state=CASE WHEN ledger.invoice.qbo_id IS NULL "
-            "THEN 'failed' ELSE ledger.invoice.state END, last_error=EXCLUDED.last_error, updated_at=now()",
+            "THEN 'failed' ELSE ledger.invoice.state END, last_error=EXCLUDED.last_error, "
+            "failures=ledger.invoice.failures + 1, updated_at=now()",
             (tenant_id, st_id, st_number, message[:2000]),
         )
 

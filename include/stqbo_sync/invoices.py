@@ -106,6 +106,10 @@ class Work:
     def total(self) -> Decimal:
         return payload.money(self.invoice.get("total"))
 
+    @property
+    def failures(self) -> int:
+        return int((self.ledger or {}).get("failures") or 0)
+
     def marked(self) -> dict[str, Any]:
         return payload.with_marker(self.body, self.invoice, self.version)
 
@@ -294,7 +298,7 @@ class Pusher:
 
     def _batch_create(self, works: list[Work]) -> None:
         items = [{"bId": f"b{i}", "operation": "create", "Invoice": w.marked()} for i, w in enumerate(works)]
-        prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, w.version) for w in works])
+        prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, w in enumerate(works):   # successes first: a fatal item must not hide the others' results
@@ -347,7 +351,7 @@ class Pusher:
                   "Invoice": {**w.marked(), "Id": str(obj["Id"]), "SyncToken": str(obj["SyncToken"]), "sparse": True}}
                  for i, (w, obj) in enumerate(ready)]
         prefix = payload.batch_request_prefix(
-            self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}") for w, obj in ready])
+            self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}.{w.failures}") for w, obj in ready])
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, (w, _obj) in enumerate(ready):
@@ -473,7 +477,9 @@ class Pusher:
             self.items.links.clear()
 
     def _rid(self, w: Work, op: str) -> str:
-        return payload.request_id(self.tenant_key, w.st_id, w.version, op)
+        """Same (invoice, version, refusals so far, op) -> same id: a write whose answer was lost is replayed by
+        QuickBooks, while a write QuickBooks refused gets a fresh id once the cause may have been fixed."""
+        return payload.request_id(self.tenant_key, w.st_id, w.version, f"{op}.{w.failures}")
 
 
 def _raise(err: BaseException) -> None:

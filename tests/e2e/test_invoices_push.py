@@ -171,3 +171,19 @@ def test_an_update_whose_reply_was_always_lost_is_not_sent_again(qbo, st, env) -
     assert env["push"]("r2") == {"updated": 1}, "the task's retry finds its update in QuickBooks"
     assert qbo.writes() == [] and by_st_id(qbo)[770]["SyncToken"] == "1" and by_st_id(qbo)[770]["TotalAmt"] == 40.0
     assert env["push"]("r3") == {"unchanged": 1}
+
+
+def test_a_refused_create_gets_a_fresh_request_id_once_the_cause_is_fixed(qbo, st, env) -> None:
+    qbo.admin("PATCH", "/_sim/preferences", json={"SalesFormsPrefs": {"CustomTxnNumbers": True}}).raise_for_status()
+    seed_pair(qbo, st, env, invoice(780, "Pair Co", line(None, 1, 10, description="x"), num=7800))
+    customer_id = qbo.admin("GET", "/_sim/state").json()["Customer"][0]["Id"]
+    seed_qbo(qbo, Item=[{"Name": "Services", "Type": "Service", "IncomeAccountRef": {"value": "1"}}])
+    [other] = seed_qbo(qbo, Invoice=[{"CustomerRef": {"value": customer_id}, "DocNumber": "7800", "Line": [
+        {"Amount": 1.0, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]}]
+                       )["Invoice"]
+    assert env["push"]("r1", use_synchroteam_invoice_numbers=True) == {"failed": 1}
+    assert [code for code, _ in env["errors"]("r1")] == ["6140"]
+    edit(qbo, "Invoice", other["Id"], DocNumber="OLD-7800")      # a person renumbers the clashing invoice
+    assert env["push"]("r2", use_synchroteam_invoice_numbers=True) == {"pushed": 1}
+    ours = [i for i in qbo.admin("GET", "/_sim/state").json()["Invoice"] if i["Id"] != other["Id"]]
+    assert [i["DocNumber"] for i in ours] == ["7800"]

@@ -17,6 +17,8 @@ CREATE TABLE IF NOT EXISTS ledger.invoice (
     state           text NOT NULL DEFAULT 'pending',
         -- pending | done | failed | paid_in_qbo | deleted_in_qbo | voided_in_qbo
     attempts        int NOT NULL DEFAULT 0,
+    failures        int NOT NULL DEFAULT 0,   -- definitive refusals so far: part of the next request id, so a write
+                                              -- refused once (e.g. 6140) is not answered from QuickBooks' replay cache
     last_error      text,
     st_total        numeric(14, 2),
     qbo_total       numeric(14, 2),
