@@ -172,7 +172,7 @@ def resolve_settings(args: argparse.Namespace, environ: dict[str, str],
                      secret_prompt: Callable[[str], str] = getpass.getpass) -> Settings:
     client_id = (args.client_id or environ.get("QBO_CLIENT_ID") or "").strip()
     if not client_id:
-        client_id = prompt("QuickBooks app client id (Intuit developer portal > your app > Keys and credentials): ")
+        client_id = prompt("QuickBooks app client id (Intuit developer portal > your app > Keys & OAuth): ")
         client_id = client_id.strip()
     secret = args.client_secret or environ.get("QBO_CLIENT_SECRET") or ""
     if not secret:
