@@ -133,14 +133,6 @@ def run_rows(conn: store.Conn, tenant_id: int, run_id: str) -> list[dict[str, An
         return [dict(r) for r in cur.fetchall()]
 
 
-def written_in_run(conn: store.Conn, tenant_id: int, run_id: str) -> set[int]:
-    """Invoices this run already pushed or updated (a re-run of the task keeps their rows as they were)."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT st_id FROM ledger.invoice_run WHERE tenant_id=%s AND run_id=%s "
-                    "AND status IN ('pushed', 'updated')", (tenant_id, run_id))
-        return {int(r[0]) for r in cur.fetchall()}
-
-
 def clear_run(conn: store.Conn, tenant_id: int, run_id: str) -> None:
     """Start the run's rows afresh, except those of invoices already written in this run."""
     with conn.cursor() as cur:

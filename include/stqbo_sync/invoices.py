@@ -63,6 +63,9 @@ def push(conn: store.Conn, qbo: QuickBooksApi, st: SynchroteamApi, tenant_id: in
     conn.commit()
     if mode != "sync":
         log.info("mode %s: invoices are pushed in sync mode only; nothing to do", mode)
+        invoice_ledger.add_note(conn, tenant_id, run_id, f"{mode} mode moves customers only: invoices are pushed "
+                                                         "by sync runs")
+        conn.commit()
         return {"mode": mode, "note": "invoices are pushed in sync mode only"}
     staged = store.staged(conn, "st_invoice", tenant_id, run_id)
     if not staged:
@@ -128,7 +131,6 @@ class Pusher:
 
     def __post_init__(self) -> None:
         self.tenant_key = f"{self.st.domain}|{self.qbo.realm_id}|{self.tenant_id}"
-        self.written = invoice_ledger.written_in_run(self.conn, self.tenant_id, self.run_id)
 
     # ------------------------------------------------------------------------------------------- driver
 
@@ -215,7 +217,7 @@ class Pusher:
             return None
         if self.dry_run:
             action = "update" if ledger and ledger.get("qbo_id") else "create"
-            note = "" if customer_id else f"customer '{customer.get('name')}' is created first"
+            note = "" if customer_id else f"customer '{customer.get('name')}' is linked or created first"
             if DRY_RUN_ITEM in {str(ln.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("value"))
                                 for ln in body["Line"]}:
                 note = (note + "; " if note else "") + "new QuickBooks items are created first"
@@ -443,7 +445,6 @@ class Pusher:
                                    qbo_total=qbo_total, action=action, status=status, note=note)
         self.conn.commit()
         self.counts[status] += 1
-        self.written.add(w.st_id)
 
     def row(self, st_id: int, invoice: dict[str, Any], action: str, status: str, note: str,
             ledger: dict[str, Any] | None = None) -> None:
