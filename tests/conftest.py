@@ -152,6 +152,24 @@ def qbo_conn(qbo: sims.SimProcess, qbo_grant: dict[str, str], monkeypatch: pytes
 
 
 @pytest.fixture()
+def qbo_conn_factory(qbo_sim: sims.SimProcess, st_sim: sims.SimProcess, state_db_url: str,
+                     monkeypatch: pytest.MonkeyPatch) -> Any:
+    """For tests that reset the simulators themselves (property tests): (re)grant and point every connection."""
+
+    def _connect() -> dict[str, str]:
+        grant = dict(qbo_sim.admin("POST", "/_sim/oauth/grant",
+                                   json={"client_id": QBO_CLIENT_ID, "client_secret": QBO_CLIENT_SECRET}).json())
+        monkeypatch.setenv("AIRFLOW_CONN_QUICKBOOKS_DEFAULT", qbo_conn_json(qbo_sim, grant["realm_id"],
+                                                                              grant["refresh_token"]))
+        monkeypatch.setenv("AIRFLOW_CONN_SYNCHROTEAM_DEFAULT", json.dumps(
+            {"conn_type": "synchroteam", "host": st_sim.url, "login": ST_DOMAIN, "password": ST_API_KEY}))
+        monkeypatch.setenv("AIRFLOW_CONN_SYNC_STATE_DB", pg.airflow_conn_json(state_db_url))
+        return grant
+
+    return _connect
+
+
+@pytest.fixture()
 def st_conn(st: sims.SimProcess, monkeypatch: pytest.MonkeyPatch) -> sims.SimProcess:
     monkeypatch.setenv(
         "AIRFLOW_CONN_SYNCHROTEAM_DEFAULT",

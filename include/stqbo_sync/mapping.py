@@ -103,7 +103,7 @@ def canon_to_st(values: Canon, full: Canon | None = None) -> dict[str, Any]:
 def _truncate(value: str | None, limit: int | None) -> str | None:
     if value is None or limit is None:
         return value
-    return value[:limit]
+    return value[:limit].rstrip()   # QuickBooks trims what it stores: cut, then trim, so the base is stable
 
 
 def canon_to_qbo(values: Canon, display_name: str | None = None) -> dict[str, Any]:

@@ -18,9 +18,9 @@ QBO_MAX_LENGTHS: dict[str, int] = {
     "GivenName": 100,
     "FamilyName": 100,
     "PrimaryEmailAddr.Address": 100,
-    "PrimaryPhone.FreeFormNumber": 30,
-    "Mobile.FreeFormNumber": 30,
-    "Fax.FreeFormNumber": 30,
+    "PrimaryPhone.FreeFormNumber": 21,   # the XSD's 21, stricter than the docs' 30
+    "Mobile.FreeFormNumber": 21,
+    "Fax.FreeFormNumber": 21,
     "BillAddr.Line1": 500,
     "BillAddr.Line2": 500,
     "BillAddr.City": 255,

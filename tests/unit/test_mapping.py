@@ -54,7 +54,7 @@ def test_qbo_partial_body_clears_with_empty_string_and_keeps_whole_address() -> 
 
 def test_qbo_lengths_are_enforced_on_write() -> None:
     body = mapping.canon_to_qbo({"first_name": "g" * 150, "phone": "1" * 40})
-    assert len(body["GivenName"]) == 100 and len(body["PrimaryPhone"]["FreeFormNumber"]) == 30
+    assert len(body["GivenName"]) == 100 and len(body["PrimaryPhone"]["FreeFormNumber"]) == 21
 
 
 def test_st_body_rebuilds_one_line_address_when_a_part_changes() -> None:
