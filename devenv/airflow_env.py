@@ -263,6 +263,9 @@ def wait_http(url: str, what: str, timeout: float, children: list[Child] | None 
 def serve(mode: str) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     PGID_FILE.write_text(f"{os.getpgid(0)}\n")
+    # Inherited by everything started from here, even what leaves the group (an embedded PostgreSQL, task
+    # processes): airflow_down.sh finds leftovers by it.
+    os.environ[MARKER] = str(VAR)
     sup = Supervisor(mode)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
