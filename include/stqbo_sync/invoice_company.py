@@ -90,6 +90,7 @@ class Company:
     home_currency: str | None
     multicurrency: bool
     tax_codes: TaxCodes
+    automated_sales_tax: bool = False
 
     def settings(self, use_st_numbers: bool) -> Settings:
         tax = (TaxModel(us=True, line_code=_us_line_code, txn_code=self.tax_codes.txn_code) if self.us
@@ -103,6 +104,9 @@ class Company:
     def notes(self) -> list[str]:
         if self.us and not self.using_sales_tax:
             return ["sales tax is off in QuickBooks: Synchroteam tax is not carried over, totals may differ"]
+        if self.us and self.automated_sales_tax:
+            return ["QuickBooks computes sales tax itself (Automated Sales Tax): Synchroteam's tax is sent as the "
+                    "invoice's total tax; any total that still differs is reported"]
         return []
 
 
@@ -126,6 +130,7 @@ def load(qbo: CompanyApi, options: dict[str, Any]) -> Company:
         home_currency=(currency.get("HomeCurrency") or {}).get("value"),
         multicurrency=bool(currency.get("MultiCurrencyEnabled", False)),
         tax_codes=TaxCodes(codes, rates, overrides=_overrides(options.get("tax_codes"))),
+        automated_sales_tax=bool(tax_prefs.get("PartnerTaxEnabled", False)),
     )
 
 

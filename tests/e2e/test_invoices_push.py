@@ -187,3 +187,12 @@ def test_a_refused_create_gets_a_fresh_request_id_once_the_cause_is_fixed(qbo, s
     assert env["push"]("r2", use_synchroteam_invoice_numbers=True) == {"pushed": 1}
     ours = [i for i in qbo.admin("GET", "/_sim/state").json()["Invoice"] if i["Id"] != other["Id"]]
     assert [i["DocNumber"] for i in ours] == ["7800"]
+
+
+def test_new_items_follow_the_income_account_and_item_type_options(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(790, "Pair Co", line("GASKET", 2, 3, description="Gasket"), num=7900))
+    assert env["push"]("r1", income_account_id="2", item_type="NonInventory") == {"pushed": 1}
+    [item] = qbo.admin("GET", "/_sim/state").json()["Item"]
+    assert (item["Name"], item["Type"], item["IncomeAccountRef"]["value"]) == ("GASKET", "NonInventory", "2")
+    notes = invoice_ledger.notes(env["conn"], env["tenant"], "r1")
+    assert notes == ["QuickBooks items created for parts: GASKET"]
