@@ -85,6 +85,7 @@ def _guarded(rt: Any) -> Any:
     from stqbo_sync import service
 
     if reason := service.scheduled_run_blocked(rt):
+        print(reason)  # the task log shows only "Skipping task." for the exception itself
         raise AirflowSkipException(reason)
     return rt
 
@@ -144,7 +145,12 @@ def synchroteam_quickbooks_sync() -> None:
         ctx = get_current_context()
         run_id = ctx["run_id"]
         states = ctx["ti"].get_task_states(dag_id=ctx["dag"].dag_id, run_ids=[run_id]).get(run_id, {})
-        failed = any(state not in ("success", "skipped") for task_id, state in states.items() if task_id != "report")
+        upstream = {task_id: state for task_id, state in states.items() if task_id != "report"}
+        if upstream and all(state == "skipped" for state in upstream.values()):
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("the run was skipped before it started (see extract_synchroteam's log)")
+        failed = any(state not in ("success", "skipped") for state in upstream.values())
         return service.build_report(_runtime(), upstream_failed=failed)
 
     plan = diff_and_match(extract_synchroteam(), extract_quickbooks())
