@@ -240,11 +240,12 @@ def test_faults_on_invoice_creation_never_duplicate(qbo, st, run_dag, state_db, 
             invoices=[invoice(400 + i, "Fault Co" if i % 2 else "Other Co", line(None, i + 1, 10,
                                                                                   description="Work"),
                               num=8000 + i) for i in range(count)])
-    run_dag(mode="sync", dry_run=True)
-    assert qbo_invoices(qbo) == [] and qbo.writes() == []
-    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
-        cur.execute("SELECT (SELECT count(*) FROM ledger.invoice) + (SELECT count(*) FROM mapping.item_link)")
-        assert cur.fetchone()[0] == 0, "a dry run leaves the ledger and item links as they were"
+    if fault["action"] == "error":      # once is enough: a dry run first writes nothing anywhere
+        run_dag(mode="sync", dry_run=True)
+        assert qbo_invoices(qbo) == [] and qbo.writes() == []
+        with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+            cur.execute("SELECT (SELECT count(*) FROM ledger.invoice) + (SELECT count(*) FROM mapping.item_link)")
+            assert cur.fetchone()[0] == 0, "a dry run leaves the ledger and item links as they were"
     qbo.admin("POST", "/_sim/faults", json={"faults": [
         {"method": "POST", "path": r"/v3/company/[^/]+/(invoice|batch)$", **fault}]}).raise_for_status()
     run_dag(mode="sync")

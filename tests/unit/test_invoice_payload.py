@@ -213,3 +213,9 @@ def test_payment_held(obj: dict[str, Any], held: bool) -> None:
 def test_totals_differ_only_beyond_one_cent() -> None:
     assert not p.totals_differ(185.09, 185.10)
     assert p.totals_differ(185.09, 185.11)
+
+
+def test_voided_invoice_is_recognised() -> None:
+    assert p.voided({"PrivateNote": "Voided - Synchroteam invoice 1 v:abcdef01", "TotalAmt": 0})
+    assert not p.voided({"PrivateNote": "Synchroteam invoice 1 v:abcdef01", "TotalAmt": 0})
+    assert not p.voided({"PrivateNote": "Voided by mistake? no", "TotalAmt": 10})
