@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,20 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 MARKER = re.compile(r"Synchroteam invoice (\d+)\b")
 NY = {"name": "NY", "rate": 8.875}
+
+
+@pytest.fixture(autouse=True)
+def unlimited(qbo: Any, st: Any) -> Iterator[None]:
+    """Server-side rate limits off while these scenarios run (many DAG runs a minute), restored afterwards."""
+    saved_q = qbo.admin("GET", "/_sim/limits").json()
+    saved_s = st.admin("GET", "/_sim/limits").json()
+    qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "concurrent": 0, "batch_per_minute": 0})
+    st.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "daily_quota": 0})
+    yield
+    qbo.admin("POST", "/_sim/limits", json={k: saved_q[k] for k in ("requests_per_minute", "concurrent",
+                                                                    "batch_per_minute") if k in saved_q})
+    st.admin("POST", "/_sim/limits", json={k: saved_s[k] for k in ("requests_per_minute", "daily_quota")
+                                           if k in saved_s})
 
 
 def line(code: str | None, qty: Any, price: Any, discount: Any = 0, tax: dict[str, Any] | None = None,

@@ -17,7 +17,7 @@ from stqbo_hooks.tokens import TokenStore
 from stqbo_hooks.transport import RetryPolicy
 from stqbo_sync import invoice_ledger, invoices, store
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
-from tests.e2e.test_invoices import by_st_id, invoice, line
+from tests.e2e.test_invoices import by_st_id, invoice, line, unlimited  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.e2e
 FAST = RetryPolicy(backoff_base=0.01, sleep=lambda s: None)
