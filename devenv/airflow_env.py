@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,6 +170,8 @@ class Supervisor:
         airflow = str(Path(sys.executable).with_name("airflow"))
         for old in VAR.glob("airflow.db*"):  # a fresh run history: old runs would retry against new demo data
             old.unlink()
+        for old_logs in (*LOGS.glob("dag_id=*"), LOGS / "dag_processor"):  # task logs of those old runs
+            shutil.rmtree(old_logs, ignore_errors=True)
         say("airflow db migrate (new SQLite metadata DB var/airflow/airflow.db)")
         migrate = self.spawn("db-migrate", [airflow, "db", "migrate"], env)
         if migrate.proc.wait() != 0:
