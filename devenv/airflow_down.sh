@@ -4,7 +4,7 @@
 # carrying this run's marker variable (one that left the group), remains.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-VAR=$PWD/var/airflow
+VAR=$(realpath -m "${STQBO_AIRFLOW_VAR:-var/airflow}")   # override: tests/e2e/test_airflow_up.py only
 PGID_FILE=$VAR/pgid
 
 group_pids() { pgrep -g "$1" 2>/dev/null || true; }

@@ -35,15 +35,19 @@ from typing import Any
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-VAR = REPO / "var" / "airflow"
+# The defaults are what the docs name; the STQBO_AIRFLOW_* variables exist so that a test can run a second,
+# isolated instance (tests/e2e/test_airflow_up.py) next to a developer's own.
+VAR = Path(os.environ.get("STQBO_AIRFLOW_VAR") or REPO / "var" / "airflow").resolve()
 LOGS = VAR / "logs"
+SHOWN = os.path.relpath(VAR, REPO)  # for messages: var/airflow
 PGID_FILE = VAR / "pgid"
 STATE_DB_FILE = VAR / "state_db_url"   # read by `make connect`
 INFO_FILE = VAR / "info.json"
-API_PORT = 8080
-QBO_PORT = 8701
-ST_PORT = 8702
-STATE_DB_NAME = "stqbo_airflow"
+API_PORT = int(os.environ.get("STQBO_AIRFLOW_PORT") or 8080)
+QBO_PORT = int(os.environ.get("STQBO_AIRFLOW_QBO_PORT") or 8701)
+ST_PORT = int(os.environ.get("STQBO_AIRFLOW_ST_PORT") or 8702)
+STATE_DB_NAME = os.environ.get("STQBO_AIRFLOW_STATE_DB") or "stqbo_airflow"
+LOG_SERVER_PORTS = os.environ.get("STQBO_AIRFLOW_LOG_PORTS")  # "worker,triggerer" log server ports (default 8793,8794)
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"
 DAG_ID = "synchroteam_quickbooks_sync"
@@ -79,11 +83,17 @@ def airflow_env(conns: dict[str, str]) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(VAR / "passwords.json"),
         "AIRFLOW__API__PORT": str(API_PORT),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{API_PORT}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{API_PORT}/execution/",
         "AIRFLOW__API__WORKERS": "1",
         "PYTHONPATH": os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO)),
         "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
         MARKER: str(VAR),
     })
+    if LOG_SERVER_PORTS:
+        worker, triggerer = LOG_SERVER_PORTS.split(",")
+        env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = worker
+        env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = triggerer
     env.update(conns)
     return env
 
@@ -172,10 +182,10 @@ class Supervisor:
             old.unlink()
         for old_logs in (*LOGS.glob("dag_id=*"), LOGS / "dag_processor"):  # task logs of those old runs
             shutil.rmtree(old_logs, ignore_errors=True)
-        say("airflow db migrate (new SQLite metadata DB var/airflow/airflow.db)")
+        say(f"airflow db migrate (new SQLite metadata DB {SHOWN}/airflow.db)")
         migrate = self.spawn("db-migrate", [airflow, "db", "migrate"], env)
         if migrate.proc.wait() != 0:
-            raise RuntimeError("airflow db migrate failed; see var/airflow/logs/db-migrate.log")
+            raise RuntimeError(f"airflow db migrate failed; see {LOGS / 'db-migrate.log'}")
         self.children.remove(migrate)
         for name, args in COMPONENTS.items():
             self.spawn(name, [airflow, *args], env)
@@ -194,7 +204,7 @@ class Supervisor:
             for child in self.children:
                 if child.proc.poll() is not None:
                     say(f"{child.name} exited with code {child.proc.returncode}: stopping everything "
-                        f"(see var/airflow/logs/{child.name}.log)")
+                        f"(see {SHOWN}/logs/{child.name}.log)")
                     return 1
             time.sleep(1)
         return 0
@@ -253,7 +263,7 @@ def wait_http(url: str, what: str, timeout: float, children: list[Child] | None 
         for child in children or []:
             if child.proc.poll() is not None:
                 raise RuntimeError(f"{child.name} exited with code {child.proc.returncode} "
-                                   f"(see var/airflow/logs/{child.name}.log)")
+                                   f"(see {SHOWN}/logs/{child.name}.log)")
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
@@ -315,7 +325,7 @@ def wait_ready(started: float, timeout: float) -> int:
     last = ""
     while time.monotonic() < deadline:
         if not group_alive():
-            print("make airflow: the supervisor exited; see var/airflow/logs/supervisor.log", file=sys.stderr)
+            print(f"make airflow: the supervisor exited; see {SHOWN}/logs/supervisor.log", file=sys.stderr)
             return 1
         try:
             states = health(base)
@@ -333,7 +343,7 @@ def wait_ready(started: float, timeout: float) -> int:
         except (requests.RequestException, ValueError):
             pass
         time.sleep(1)
-    print(f"make airflow: not ready within {timeout:.0f} s; see var/airflow/logs/", file=sys.stderr)
+    print(f"make airflow: not ready within {timeout:.0f} s; see {SHOWN}/logs/", file=sys.stderr)
     return 1
 
 
@@ -369,7 +379,7 @@ Airflow is running (process group {pgid}).
   QuickBooks sim      http://127.0.0.1:{QBO_PORT}   (client {QBO_CLIENT[0]} / {QBO_CLIENT[1]})
   Synchroteam sim     http://127.0.0.1:{ST_PORT}   (domain {ST_ACCOUNT[0]}, API key {ST_ACCOUNT[1]})
   State database      {STATE_DB_NAME} (connection sync_state_db; `make connect` stores tokens there)
-  Logs                var/airflow/logs/   (task logs under var/airflow/logs/dag_id=...)""")
+  Logs                {SHOWN}/logs/   (task logs under {SHOWN}/logs/dag_id=...)""")
     if info.get("mode") == "manual":
         print("  Connections         only sync_state_db is set: add quickbooks_default and synchroteam_default\n"
               "                      yourself (docs/operating.md, 'Connecting the accounts')")

@@ -9,7 +9,7 @@
 # Everything is supervised by `python -m devenv.airflow_env serve`; its log is var/airflow/logs/supervisor.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VAR=var/airflow
+VAR=${STQBO_AIRFLOW_VAR:-var/airflow}   # STQBO_AIRFLOW_* overrides: for tests/e2e/test_airflow_up.py only
 PY=.venv/bin/python
 CONNECTIONS=${CONNECTIONS:-demo}
 export PYTHONPATH="$PWD/include:$PWD/plugins:$PWD"
@@ -24,7 +24,7 @@ if [[ -f $VAR/pgid ]] && kill -0 -- "-$(cat $VAR/pgid)" 2>/dev/null; then
 fi
 
 busy=""
-for port in 8080 8701 8702; do
+for port in "${STQBO_AIRFLOW_PORT:-8080}" "${STQBO_AIRFLOW_QBO_PORT:-8701}" "${STQBO_AIRFLOW_ST_PORT:-8702}"; do
     if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then busy="$busy $port"; fi
 done
 if [[ -n $busy ]]; then
@@ -36,13 +36,13 @@ mkdir -p "$VAR/logs"
 rm -f "$VAR/pgid"
 started=$(date +%s.%N)
 echo "Starting PostgreSQL (if needed), the simulators and Airflow in the background (first start: about a minute)."
-echo "Progress: var/airflow/logs/supervisor.log"
+echo "Progress: $VAR/logs/supervisor.log"
 # setsid: a new process group led by the supervisor; every process it starts stays in that group.
 setsid "$PY" -m devenv.airflow_env serve --connections "$CONNECTIONS" \
     >>"$VAR/logs/supervisor.log" 2>&1 </dev/null &
 
 if ! "$PY" -m devenv.airflow_env wait --since "$started"; then
-    echo "--- last lines of var/airflow/logs/supervisor.log:" >&2
+    echo "--- last lines of $VAR/logs/supervisor.log:" >&2
     tail -n 20 "$VAR/logs/supervisor.log" >&2 || true
     devenv/airflow_down.sh >&2 || true
     exit 1
