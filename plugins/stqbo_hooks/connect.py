@@ -501,9 +501,13 @@ def run(settings: Settings, out: TextIO = sys.stdout, state: str | None = None) 
 
 
 def _open_browser(url: str) -> None:
+    """Only where a graphical browser can exist: on a headless Linux, ``webbrowser`` may start a text browser
+    that takes over the terminal this command is waiting in. The printed URL is always enough."""
+    if sys.platform not in ("darwin", "win32") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return
     try:
         webbrowser.open(url, new=1)
-    except Exception:  # a headless machine: the printed URL is enough
+    except Exception:
         pass
 
 
