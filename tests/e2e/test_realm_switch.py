@@ -21,12 +21,19 @@ import psycopg2
 import pytest
 import requests
 
-from tests.e2e.helpers import clear_logs, seed_st, st_customer
+from tests.e2e.helpers import clear_logs, qbo_customer, seed_qbo, seed_st, st_customer
 
 pytestmark = pytest.mark.e2e
 
 REALM_B = "9130358000000001"
 NAMES = ["Cool Cars", "Amy's Bird Sanctuary", "Dukes Basketball Camp"]
+PARTS = [{"reference": "SVC-HOUR", "name": "Labour hour", "price": "85.00", "type": "service"}]
+INVOICES = [  # Synchroteam invoices of two of the customers, pushed by the sync runs
+    {"id": 501, "num": 7001, "customer": {"name": "Cool Cars"}, "status": "sent", "description": "Job",
+     "lines": [{"partProductCode": "SVC-HOUR", "quantity": 2, "unitPrice": 85, "discount": 0, "tax": None}]},
+    {"id": 502, "num": 7002, "customer": {"name": "Dukes Basketball Camp"}, "status": "sent", "description": "Job",
+     "lines": [{"partProductCode": "SVC-HOUR", "quantity": 1, "unitPrice": 85, "discount": 0, "tax": None}]},
+]
 
 
 @pytest.fixture()
@@ -86,11 +93,19 @@ def test_switching_realm_starts_a_clean_mapping_and_never_touches_the_old_compan
 ) -> None:
     realm_a = connections["qbo"]["realm_id"]
     assert realm_a != REALM_B
-    seed_st(st, *(st_customer(n, contactEmail=f"{i}@example.com") for i, n in enumerate(NAMES)))
+    seed_st(st, *(st_customer(n, contactEmail=f"{i}@example.com") for i, n in enumerate(NAMES)),
+            parts=PARTS, invoices=INVOICES)
+    # Old inactive customers in A (never synced, so left alone) push A's customer ids above B's: an A id sent to B
+    # would then be visible below.
+    seed_qbo(qbo, Customer=[qbo_customer(f"Former client {i}", Active=False) for i in range(5)])
 
-    # 1. Upload into realm A (the sandbox company).
+    # 1. Upload, then sync (the invoices), into realm A (the sandbox company).
     run_dag(mode="upload")
-    a_before = {c["Id"]: c for c in qbo_state(qbo)["Customer"]}
+    run_dag(mode="sync")
+    state_a = qbo_state(qbo)
+    a_before = {c["Id"]: c for c in state_a["Customer"] if c.get("Active", True)}
+    a_invoices = {i["Id"]: i["SyncToken"] for i in state_a["Invoice"]}
+    assert len(a_invoices) == len(INVOICES)
     assert sorted(c["DisplayName"] for c in a_before.values()) == sorted(NAMES)
     a_links = links_by_realm(state_db)[realm_a]
     assert sorted(a_links.values()) == sorted(a_before)
@@ -107,6 +122,7 @@ def test_switching_realm_starts_a_clean_mapping_and_never_touches_the_old_compan
     sent.clear()
 
     run_dag(mode="upload")
+    run_dag(mode="sync")
 
     # Realm B received every customer, as creates (no Id, no SyncToken in any body), none of A's ids.
     b_customers = qbo_state(qbo, REALM_B)["Customer"]
@@ -114,23 +130,34 @@ def test_switching_realm_starts_a_clean_mapping_and_never_touches_the_old_compan
     assert all(str(c["SyncToken"]) == "0" for c in b_customers), "realm B customers were updated, not created"
     writes_b = customer_writes(sent, REALM_B)
     assert len(writes_b) == len(NAMES)
+    # ... and every invoice, each on realm B's customer of the same name (the ledger of realm A is not reused).
+    state_b = qbo_state(qbo, REALM_B)
+    b_names = {str(c["Id"]): c["DisplayName"] for c in state_b["Customer"]}
+    assert sorted(b_names[str(i["CustomerRef"]["value"])] for i in state_b["Invoice"]) == \
+        sorted(inv["customer"]["name"] for inv in INVOICES)
+    assert all(str(i["SyncToken"]) == "0" for i in state_b["Invoice"])
     assert all("Id" not in body and "SyncToken" not in body for body in writes_b), writes_b
 
     # No request of the second run went to realm A; nothing in A changed.
     assert not [c for c in sent if f"/v3/company/{realm_a}/" in c["url"]]
     assert not [r for r in qbo.requests_log() if r.get("realm") == realm_a or f"/company/{realm_a}/" in r["path"]]
-    a_after = {c["Id"]: c for c in qbo_state(qbo)["Customer"]}
+    state_a_after = qbo_state(qbo)
+    a_after = {c["Id"]: c for c in state_a_after["Customer"] if c.get("Active", True)}
     assert {i: c["SyncToken"] for i, c in a_after.items()} == {i: c["SyncToken"] for i, c in a_before.items()}
+    assert {i["Id"]: i["SyncToken"] for i in state_a_after["Invoice"]} == a_invoices
 
     # No realm-A id sent to realm B, in a URL or a body (ids of both realms may coincide as numbers, so compare
     # only ids that B does not own).
     b_ids = {str(c["Id"]) for c in b_customers}
-    foreign = set(a_before) - b_ids
+    b_all = b_ids | {str(o["Id"]) for coll in ("Invoice", "Item") for o in state_b.get(coll, [])}
+    a_all = set(a_before) | set(a_invoices) | {str(o["Id"]) for o in state_a.get("Item", [])}
+    foreign = a_all - b_all
+    assert set(a_before) <= foreign, "realm A's customer ids must differ from B's for this check to mean anything"
     for call in sent:
         if f"/v3/company/{REALM_B}/" not in call["url"]:
             continue
         for rid in foreign:
-            pattern = re.compile(rf"(/customer/{rid}\b|\"(Id|value)\":\s*\"{rid}\")")
+            pattern = re.compile(rf"(/(customer|invoice|item)/{rid}\b|\"(Id|value)\":\s*\"{rid}\")")
             assert not pattern.search(call["url"] + (call["body"] or "")), (rid, call["url"])
 
     # The state DB: B has links of its own, A's links are still there (for audit), unchanged.
