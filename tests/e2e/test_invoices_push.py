@@ -14,7 +14,7 @@ from stqbo_hooks.errors import RetriableApiError
 from stqbo_hooks.quickbooks_client import QuickBooksClient
 from stqbo_hooks.synchroteam_client import SynchroteamClient
 from stqbo_hooks.tokens import TokenStore
-from stqbo_hooks.transport import RetryPolicy
+from stqbo_hooks.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
 from stqbo_sync import invoice_ledger, invoices, store
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line, unlimited  # noqa: F401 (autouse fixture)
@@ -23,12 +23,17 @@ pytestmark = pytest.mark.e2e
 FAST = RetryPolicy(backoff_base=0.01, sleep=lambda s: None)
 
 
+def roomy() -> RealmLimits:
+    """Private client-side limits: the process-wide per-realm budget is shared with every other test."""
+    return RealmLimits(requests=SlidingWindowLimiter(1_000_000), batches=SlidingWindowLimiter(1_000_000))
+
+
 @pytest.fixture()
 def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator[dict[str, Any]]:
     """Clients on both simulators, a migrated state DB with one tenant, and a `push` that stages then pushes."""
     q = QuickBooksClient(qbo.url, qbo_grant["realm_id"], "demo-client", "demo-secret",
                          TokenStore(state_db, "demo-secret"), qbo.url + "/oauth2/v1/tokens/bearer",
-                         initial_refresh_token=qbo_grant["refresh_token"], retry_policy=FAST)
+                         initial_refresh_token=qbo_grant["refresh_token"], retry_policy=FAST, limits=roomy())
     s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=FAST)
     conn = store.connect(state_db)
     store.migrate(conn)
