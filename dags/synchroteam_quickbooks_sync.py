@@ -153,8 +153,12 @@ def synchroteam_quickbooks_sync() -> None:
         failed = any(state not in ("success", "skipped") for state in upstream.values())
         return service.build_report(_runtime(), upstream_failed=failed)
 
-    plan = diff_and_match(extract_synchroteam(), extract_quickbooks())
-    push_invoices(load_changes(plan)) >> report()
+    st, qbo = extract_synchroteam(), extract_quickbooks()
+    plan = diff_and_match(st, qbo)
+    load = load_changes(plan)
+    push = push_invoices(load)
+    # report waits for every task (trigger rule all_done), so it never runs while an extract is still retrying
+    [st, qbo, plan, load, push] >> report()
 
 
 synchroteam_quickbooks_sync()

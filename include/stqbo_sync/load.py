@@ -5,6 +5,11 @@ with status ``done``; a re-run of the task skips done rows and retries the other
 QuickBooks calls carry a ``requestid`` derived from (tenant, run, row); creates look before they write (QuickBooks
 by DisplayName, Synchroteam by ``myId``); updates are sparse and carry the SyncToken (a stale one is re-read and
 retried once). A row whose bases moved since it was planned (a newer run already handled the pair) is superseded.
+
+Edits made by people while a run is in flight are never overwritten nor swallowed: the QuickBooks write carries the
+SyncToken the plan was computed from (a newer one means QuickBooks changed meanwhile: the row is superseded and the
+next run, which reads the same window again, merges both edits), and a new base takes from a write's response only
+the fields that were written, keeping the planned values for the rest.
 """
 
 from __future__ import annotations
@@ -24,14 +29,21 @@ from stqbo_hooks.errors import (
     RetriableApiError,
     StaleObjectError,
 )
-from stqbo_sync import mapping, store
+from stqbo_sync import mapping, merge, plan, store
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.model import Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
 
 log = logging.getLogger(__name__)
-FATAL = (AuthError, QuotaExhaustedError, RetriableApiError)
+FATAL = (AuthError, QuotaExhaustedError)
 EXECUTABLE = ("pending", "failed")
+GUARDED = ("link", "update", "deactivate_qbo")   # rows that carry the bases they were planned from
+MAX_CONSECUTIVE_TRANSIENT = 5
+HEARTBEAT_EVERY = 50
+
+
+class Superseded(Exception):
+    """The row must not be applied: the records moved since it was planned; the next run plans them again."""
 
 
 @dataclass
@@ -41,6 +53,7 @@ class Loader:
     st: SynchroteamApi
     tenant_id: int
     run_id: str
+    mode: str = "sync"
     task: str = "load_changes"
 
     # ------------------------------------------------------------------------------------------- driver
@@ -50,25 +63,38 @@ class Loader:
         counts: Counter[str] = Counter()
         store.clear_errors(self.conn, self.tenant_id, self.run_id, self.task)
         self.conn.commit()
-        for row in store.plan_rows(self.conn, self.tenant_id, self.run_id, EXECUTABLE):
+        transient = 0
+        for n, row in enumerate(store.plan_rows(self.conn, self.tenant_id, self.run_id, EXECUTABLE)):
             if row["action"] not in actions:
                 continue
+            if n and n % HEARTBEAT_EVERY == 0:
+                store.check_lease(self.conn, self.tenant_id, self.run_id)   # raises if another run took over
             status = self.execute(row)
             counts[f"{row['action']}:{status}"] += 1
+            transient = transient + 1 if status == "transient" else 0
+            if transient >= MAX_CONSECUTIVE_TRANSIENT:
+                raise RetriableApiError(f"{transient} records in a row failed with transient errors: the API looks "
+                                        "unavailable; the task will be retried", api="connector")
         return counts
 
     def execute(self, row: dict[str, Any]) -> str:
         handler = getattr(self, f"_do_{row['action']}")
         try:
-            if row["action"] in ("update", "deactivate_qbo") and not self._bases_unchanged(row):
-                self._finish(row, "superseded", error="a newer run already synced this pair")
-                return "superseded"
+            if row["action"] in GUARDED and not self._bases_unchanged(row):
+                raise Superseded("a newer run already synced this pair")
             result = handler(row)
             self._finish(row, "done", result=result)
             return "done"
         except FATAL:
             self.conn.rollback()
             raise
+        except Superseded as why:
+            self.conn.rollback()
+            self._finish(row, "superseded", error=str(why))
+            return "superseded"
+        except RetriableApiError as err:   # the client's own retries are spent: this record waits for next time
+            self._fail(row, err.code, err.message, None, side=err.api)
+            return "transient"
         except ApiError as err:
             return self._fail(row, err.code, err.message, getattr(err, "element", None), side=err.api)
         except Exception as err:  # a bug or bad data in one record must not stop the others
@@ -109,22 +135,51 @@ class Loader:
         return self._do_update(row)
 
     def _do_update(self, row: dict[str, Any]) -> dict[str, Any]:
-        p = row["payload"]
-        st_now, qbo_now = dict(p["st_canon"]), dict(p["qbo_canon"])
-        st_version = qbo_version = None
+        return self._apply_pair(row, row["payload"])
+
+    def _apply_pair(self, row: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        """Write a merged pair both ways, then store the new bases (written fields from the responses, planned
+        values for the rest, held-back fields at their old base)."""
+        st_new, qbo_new = dict(p["st_canon"]), dict(p["qbo_canon"])
+        st_version, qbo_version = None, p.get("qbo_sync_token")
         if p["to_qbo"]:
-            obj = self._update_qbo(row, p["to_qbo"], {**qbo_now, **p["to_qbo"]})
-            qbo_now, qbo_version = mapping.qbo_to_canon(obj), obj.get("SyncToken")
+            obj = self._update_qbo(row, p["to_qbo"], {**qbo_new, **p["to_qbo"]}, p.get("qbo_sync_token"))
+            written = mapping.qbo_to_canon(obj)
+            qbo_new.update({f: written[f] for f in p["to_qbo"]})
+            qbo_version = obj.get("SyncToken")
         if p["to_st"]:
             try:
-                obj = self.st.send_customer({"id": int(row["st_id"]), **mapping.canon_to_st(p["to_st"],
-                                                                                           full={**st_now, **p["to_st"]})})
+                obj = self.st.send_customer({"id": int(row["st_id"]), **mapping.canon_to_st(
+                    p["to_st"], full={**st_new, **p["to_st"]})})
             except NotFoundError:   # deleted in Synchroteam since the extract: mirror the deletion instead
-                self._save_bases(row, st_now, qbo_now, st_version, qbo_version)
-                return {**self._do_deactivate_qbo(row), "reason": "deleted in Synchroteam"}
-            st_now, st_version = mapping.st_to_canon(obj), obj.get("dateModified")
-        self._save_bases(row, st_now, qbo_now, st_version, qbo_version)
+                return {**self._deactivate_qbo(row, confirm=False), "reason": "deleted in Synchroteam"}
+            written = mapping.st_to_canon(obj)
+            st_new.update({f: written[f] for f in p["to_st"]})
+            st_version = obj.get("dateModified")
+        for side, new, version in (("st", st_new, st_version), ("qbo", qbo_new, qbo_version)):
+            old = p.get(f"{side}_base") or {}
+            for f in p["held"].get(side, []):
+                new[f] = old.get(f)
+            rid = str(row["st_id"] if side == "st" else row["qbo_id"])
+            store.save_base(self.conn, self.tenant_id, side, rid, new, None if version is None else str(version))
         return {"to_qbo": sorted(p["to_qbo"]), "to_st": sorted(p["to_st"])}
+
+    def _adopt(self, row: dict[str, Any], st_id: int, qbo_id: str, st_cur: Canon, qbo_obj: dict[str, Any]
+               ) -> dict[str, Any]:
+        """Link an existing same-name record found by look-before-create, and merge the pair like any new link
+        (blanks filled, differences decided by the mode), instead of taking both sides as they are."""
+        qbo_cur = mapping.qbo_to_canon(qbo_obj)
+        pair = (st_id, qbo_id, st_cur, qbo_cur, None, None)
+        inputs = plan.PlanInputs(mode=self.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
+                                 st_bases={}, qbo_bases={})
+        merged = merge.merge_pairs(plan.pair_frame([pair], inputs), self.mode)
+        m = merged[0] if merged else merge.PairMerge(st_id, qbo_id)
+        for c in m.conflicts:
+            store.record_conflict(self.conn, self.tenant_id, self.run_id, st_id, qbo_id, c["field"], c["st_value"],
+                                  c["qbo_value"], c["winner"], c["rule"])
+        payload = plan.pair_payload(self.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
+        store.add_link(self.conn, self.tenant_id, st_id, qbo_id, "match", self.run_id)
+        return {**self._apply_pair({**row, "st_id": st_id, "qbo_id": qbo_id}, payload), "adopted": True}
 
     def _do_create_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
         st_id, canon = int(row["st_id"]), row["payload"]["canon"]
@@ -134,8 +189,7 @@ class Loader:
         for attempt in range(2):
             adopted, display = self._look_before_create(display, canon, st_id)
             if adopted is not None:
-                obj = adopted
-                break
+                return {"qbo_id": str(adopted["Id"]), **self._adopt(row, st_id, str(adopted["Id"]), canon, adopted)}
             try:
                 obj = self.qbo.create("Customer", mapping.canon_to_qbo(canon, display), self.request_id(row, f"c{attempt}"))
                 break
@@ -143,11 +197,10 @@ class Loader:
                 if attempt:
                     raise
                 display = unique_display_name(canon["name"] or display, st_id, taken=True)
-        store.add_link(self.conn, self.tenant_id, st_id, str(obj["Id"]),
-                       "match" if adopted is not None else "created_in_qbo", self.run_id)
+        store.add_link(self.conn, self.tenant_id, st_id, str(obj["Id"]), "created_in_qbo", self.run_id)
         store.save_base(self.conn, self.tenant_id, "st", str(st_id), canon, None)
         store.save_base(self.conn, self.tenant_id, "qbo", str(obj["Id"]), mapping.qbo_to_canon(obj), obj.get("SyncToken"))
-        return {"qbo_id": str(obj["Id"]), "display_name": obj.get("DisplayName"), "adopted": adopted is not None}
+        return {"qbo_id": str(obj["Id"]), "display_name": obj.get("DisplayName")}
 
     def _look_before_create(self, display: str, canon: Canon, st_id: int) -> tuple[dict[str, Any] | None, str]:
         """An existing unlinked customer with the same name is adopted (it may be our own earlier create whose reply
@@ -164,24 +217,33 @@ class Loader:
         if (linked := store.link_for_qbo(self.conn, self.tenant_id, qbo_id)) is not None:
             return {"st_id": linked, "note": "already linked"}
         my_id = f"QBO-{self.qbo.realm_id}-{qbo_id}"
-        obj = self.st.get_customer(my_id=my_id)
-        how = "created_in_st"
+        obj = self.st.get_customer(my_id=my_id)   # our own earlier create whose reply was lost
         if obj is None and canon["name"]:
             same = self.st.get_customer(name=canon["name"])
-            if same is not None and store.link_for_st(self.conn, self.tenant_id, int(same["id"])) is None:
-                obj, how = same, "match"
+            if same is not None and same.get("active", True) \
+                    and store.link_for_st(self.conn, self.tenant_id, int(same["id"])) is None:
+                qbo_obj = self.qbo.get("Customer", qbo_id)
+                return {"st_id": int(same["id"]), **self._adopt(row, int(same["id"]), qbo_id,
+                                                               mapping.st_to_canon(same), qbo_obj)}
         if obj is None:
             body = {"myId": my_id, **mapping.canon_to_st(canon, full=canon)}
             body["address"] = mapping.st_one_line_address(canon)
             obj = self.st.send_customer(body)
-        store.add_link(self.conn, self.tenant_id, int(obj["id"]), qbo_id, how, self.run_id)
+        store.add_link(self.conn, self.tenant_id, int(obj["id"]), qbo_id, "created_in_st", self.run_id)
         store.save_base(self.conn, self.tenant_id, "st", str(obj["id"]), mapping.st_to_canon(obj), obj.get("dateModified"))
-        store.save_base(self.conn, self.tenant_id, "qbo", qbo_id, canon, None)
-        return {"st_id": int(obj["id"]), "adopted": how == "match"}
+        store.save_base(self.conn, self.tenant_id, "qbo", qbo_id, canon, row["payload"].get("qbo_sync_token"))
+        return {"st_id": int(obj["id"])}
 
     def _do_deactivate_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
-        qbo_id = str(row["qbo_id"])
-        store.mark_st_deleted(self.conn, self.tenant_id, int(row["st_id"]))
+        return self._deactivate_qbo(row, confirm=True)
+
+    def _deactivate_qbo(self, row: dict[str, Any], confirm: bool) -> dict[str, Any]:
+        """Mirror a deletion in Synchroteam. A customer missing from a paged full read is confirmed gone first
+        (a page can shift while someone edits), so a live customer is never treated as deleted."""
+        qbo_id, st_id = str(row["qbo_id"]), int(row["st_id"])
+        if confirm and self.st.get_customer(id=st_id) is not None:
+            raise Superseded("still exists in Synchroteam (the full read missed it); planned again next run")
+        store.mark_st_deleted(self.conn, self.tenant_id, st_id)
         current = self.qbo.get("Customer", qbo_id)
         if current.get("Active", True):
             current = self.qbo.deactivate_customer(qbo_id, str(current["SyncToken"]), self.request_id(row, "d"))
@@ -190,38 +252,25 @@ class Loader:
 
     # ------------------------------------------------------------------------------------------- writes
 
-    def _update_qbo(self, row: dict[str, Any], changes: Canon, merged: Canon) -> dict[str, Any]:
+    def _update_qbo(self, row: dict[str, Any], changes: Canon, merged: Canon, sync_token: str | None) -> dict[str, Any]:
         qbo_id = str(row["qbo_id"])
-        body = mapping.fill_address(mapping.canon_to_qbo(changes, self._display_for(changes, row)), merged)
-        current = self.qbo.get("Customer", qbo_id)
-        for attempt in range(3):
+        body = mapping.fill_address(mapping.canon_to_qbo(changes, self._display_for(changes)), merged)
+        if sync_token is None:
+            sync_token = str(self.qbo.get("Customer", qbo_id)["SyncToken"])
+        for attempt in range(2):
             try:
-                return self.qbo.update("Customer", {"Id": qbo_id, "SyncToken": str(current["SyncToken"]), **body},
+                return self.qbo.update("Customer", {"Id": qbo_id, "SyncToken": sync_token, **body},
                                        self.request_id(row, f"q{attempt}"))
-            except StaleObjectError:
-                if attempt:
-                    raise
-                current = self.qbo.get("Customer", qbo_id)   # re-read; our fields were planned from its base
+            except StaleObjectError as err:   # changed in QuickBooks since the extract: merge it next run
+                raise Superseded("changed in QuickBooks during the run; merged by the next run") from err
             except DuplicateNameError:
                 if attempt or "DisplayName" not in body:
                     raise
                 body["DisplayName"] = unique_display_name(changes["name"] or "", row["st_id"], taken=True)
         raise AssertionError("unreachable")
 
-    def _display_for(self, changes: Canon, row: dict[str, Any]) -> str | None:
+    def _display_for(self, changes: Canon) -> str | None:
         return qbo_safe_name(changes["name"]) if changes.get("name") else None
-
-    def _save_bases(self, row: dict[str, Any], st_now: Canon, qbo_now: Canon, st_version: Any, qbo_version: Any) -> None:
-        """New bases are what each side now holds, except fields whose change was held back (by the mode): those
-        keep their old base value so the change is still seen by the next run that may write it."""
-        p = row["payload"]
-        for side, now, version in (("st", st_now, st_version), ("qbo", qbo_now, qbo_version)):
-            old = p.get(f"{side}_base") or {}
-            new = dict(now)
-            for f in p["held"].get(side, []):
-                new[f] = old.get(f) if old else None
-            rid = str(row["st_id"] if side == "st" else row["qbo_id"])
-            store.save_base(self.conn, self.tenant_id, side, rid, new, None if version is None else str(version))
 
 
 class _RowError(ApiError):
@@ -229,3 +278,5 @@ class _RowError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, api="connector", code="link")
+
+

@@ -82,8 +82,8 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
     for f in CANON_FIELDS:
         st, qbo, stb, qbob = pairs[f"{f}_st"], pairs[f"{f}_qbo"], pairs[f"{f}_stb"], pairs[f"{f}_qbob"]
         differ = ~_same(st, qbo)
-        if f == "name":  # "cool cars" and "Cool Cars" are the same name: never a conflict, never a rename
-            candidates = differ.to_numpy().nonzero()[0]
+        if f == "name":  # on a new link "cool cars" and "Cool Cars" are the same name: no conflict, no rename
+            candidates = (differ & ~has_base).to_numpy().nonzero()[0]
             if len(candidates):
                 keys_differ = [match_key(_text(st.iat[i])) != match_key(_text(qbo.iat[i])) for i in candidates]
                 differ = differ.copy()

@@ -47,7 +47,7 @@ def match_key(name: str | None) -> str:
     text = unicodedata.normalize("NFC", name).translate(_PUNCT_VARIANTS)
     text = strip_deleted_suffix(text)
     text = _FORBIDDEN.sub(" ", text).replace("&", " and ")
-    text = re.sub(r"[.,;]+", " ", text)
+    text = re.sub(r"[.,;\-]+", " ", text)   # also the " - " that `qbo_safe_name` writes for a colon
     return _SPACES.sub(" ", text).strip().casefold()
 
 

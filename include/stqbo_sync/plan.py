@@ -135,7 +135,9 @@ def pair_frame(pairs: list[Pair], inp: PlanInputs) -> pd.DataFrame:
         "has_base": [p[4] is not None and p[5] is not None for p in pairs],
         "st_modified": pd.to_datetime(pd.Series(st_mod, dtype=object).str.slice(0, 16), format="%Y-%m-%d %H:%M",
                                       utc=True, errors="coerce"),
-        "qbo_modified": pd.to_datetime(pd.Series(qbo_mod, dtype=object), format="ISO8601", utc=True, errors="coerce"),
+        # Synchroteam times have minute precision: compare QuickBooks' at the same precision (ties -> Synchroteam)
+        "qbo_modified": pd.to_datetime(pd.Series(qbo_mod, dtype=object), format="ISO8601", utc=True,
+                                       errors="coerce").dt.floor("min"),
     })
     parts = [ids,
              _canon_frame([p[2] for p in pairs]).add_suffix("_st"),
@@ -149,22 +151,32 @@ def _s(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+def pair_payload(mode: str, m: merge.PairMerge, st_cur: Canon, qbo_cur: Canon, st_base: dict[str, Any] | None,
+                 qbo_base: dict[str, Any] | None, sync_token: Any) -> dict[str, Any]:
+    """What `load` needs to apply a merged pair: the writes each way the mode allows, the values they were planned
+    from, the bases, the fields held back by the mode, and the SyncToken the QuickBooks write must carry."""
+    to_qbo, to_st = dict(m.to_qbo), dict(m.to_st)
+    held: dict[str, list[str]] = {"st": [], "qbo": []}
+    if mode == UPLOAD and to_st:        # QuickBooks-side changes wait for a sync run
+        held["qbo"] = sorted(to_st)
+        to_st = {}
+    if mode == DOWNLOAD and to_qbo:
+        held["st"] = sorted(to_qbo)
+        to_qbo = {}
+    return {"to_qbo": to_qbo, "to_st": to_st, "st_canon": st_cur, "qbo_canon": qbo_cur,
+            "qbo_sync_token": None if sync_token is None else str(sync_token),
+            "st_base": (st_base or {}).get("canon"), "qbo_base": (qbo_base or {}).get("canon"),
+            "held": held, "conflicts": m.conflicts}
+
+
 def _add_pair_action(inp: PlanInputs, plan: Plan, action: str, m: merge.PairMerge, st_cur: Canon, qbo_cur: Canon,
                      st_base: dict[str, Any] | None, qbo_base: dict[str, Any] | None, reason: str,
                      extra: dict[str, Any] | None = None) -> None:
-    to_qbo, to_st = dict(m.to_qbo), dict(m.to_st)
-    held: dict[str, list[str]] = {"st": [], "qbo": []}
-    if inp.mode == UPLOAD and to_st:        # QuickBooks-side changes wait for a sync run
-        held["qbo"] = sorted(to_st)
-        to_st = {}
-    if inp.mode == DOWNLOAD and to_qbo:
-        held["st"] = sorted(to_qbo)
-        to_qbo = {}
     for c in m.conflicts:
         plan.conflicts.append({"st_id": m.st_id, "qbo_id": m.qbo_id, **c})
-    payload = {"to_qbo": to_qbo, "to_st": to_st, "st_canon": st_cur, "qbo_canon": qbo_cur,
-               "st_base": (st_base or {}).get("canon"), "qbo_base": (qbo_base or {}).get("canon"),
-               "held": held, "conflicts": m.conflicts, **(extra or {})}
+    qbo_raw = inp.qbo_staged.get(m.qbo_id)
+    sync_token = (qbo_raw or {}).get("SyncToken") or (qbo_base or {}).get("version")
+    payload = pair_payload(inp.mode, m, st_cur, qbo_cur, st_base, qbo_base, sync_token) | (extra or {})
     plan.add(action, reason, m.st_id, m.qbo_id, payload, base_hash=store.base_hash(st_base, qbo_base))
 
 
@@ -217,4 +229,5 @@ def _plan_creates(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_can
             if not canon["active"]:
                 plan.add("skip", "inactive in QuickBooks and never synced: not created", qbo_id=qbo_id, status="info")
                 continue
-            plan.add("create_st", "new in QuickBooks", qbo_id=qbo_id, payload={"canon": canon})
+            plan.add("create_st", "new in QuickBooks", qbo_id=qbo_id,
+                     payload={"canon": canon, "qbo_sync_token": str(inp.qbo_staged[qbo_id].get("SyncToken", ""))})

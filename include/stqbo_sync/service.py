@@ -23,7 +23,7 @@ class RunFailed(RuntimeError):
 class Runtime:
     """What a task needs: where the state lives, the two API clients, and the run's identity and params."""
 
-    dsn: str
+    dsn: str = field(repr=False)   # may hold a password
     run_id: str
     qbo: QuickBooksApi
     st: SynchroteamApi
@@ -76,9 +76,22 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
             "download or sync.")
 
 
+def _already_writing(conn: store.Conn, tenant_id: int, run_id: str) -> bool:
+    """Once a run has written, its extract and plan are kept as they are when a task is cleared and re-run: a plan
+    recomputed from this run's old records against bases that its own done rows have moved would write old values
+    back, and a re-extract would advance the watermark past records the kept plan never saw."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM sync.plan WHERE tenant_id=%s AND run_id=%s AND status='done' LIMIT 1",
+                    (tenant_id, run_id))
+        return cur.fetchone() is not None
+
+
 def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
     conn, tenant_id = _open(rt, first=True)
     try:
+        if _already_writing(conn, tenant_id, rt.run_id):
+            log.info("this run already wrote: its Synchroteam extract is kept")
+            return {"kept": True}
         return extract.extract_synchroteam(conn, rt.st, tenant_id, rt.run_id, rt.mode)
     finally:
         conn.close()
@@ -87,6 +100,9 @@ def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
 def extract_quickbooks(rt: Runtime) -> dict[str, Any]:
     conn, tenant_id = _open(rt, first=True)
     try:
+        if _already_writing(conn, tenant_id, rt.run_id):
+            log.info("this run already wrote: its QuickBooks extract is kept")
+            return {"kept": True}
         return extract.extract_quickbooks(conn, rt.qbo, tenant_id, rt.run_id, rt.mode)
     finally:
         conn.close()
@@ -95,6 +111,10 @@ def extract_quickbooks(rt: Runtime) -> dict[str, Any]:
 def diff_and_match(rt: Runtime) -> dict[str, Any]:
     conn, tenant_id = _open(rt)
     try:
+        if _already_writing(conn, tenant_id, rt.run_id):
+            rows = store.plan_rows(conn, tenant_id, rt.run_id)
+            log.info("this run already wrote: its plan (%d rows) is kept; failed and pending rows are retried", len(rows))
+            return {"rows": len(rows), "kept": True}
         extracts = store.run_extracts(conn, tenant_id, rt.run_id)
         inputs = plan.PlanInputs(
             mode=rt.mode,
@@ -128,7 +148,7 @@ def load_changes(rt: Runtime) -> dict[str, Any]:
         return {"dry_run": True}
     conn, tenant_id = _open(rt)
     try:
-        counts = load.Loader(conn, rt.qbo, rt.st, tenant_id, rt.run_id).run()
+        counts = load.Loader(conn, rt.qbo, rt.st, tenant_id, rt.run_id, mode=rt.mode).run()
         log.info("load: %s", dict(counts))
         return dict(counts)
     finally:
@@ -160,8 +180,10 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
             return {"status": "skipped"}
         summary = summarize(conn, tenant_id, rt, upstream_failed)
         if not rt.dry_run and not upstream_failed:
-            failed_entities = {e["entity"] for e in summary["errors"]}
-            _commit_watermarks(conn, tenant_id, rt.run_id, failed_entities)
+            held = {e["entity"] for e in summary["errors"]}
+            if store.plan_rows(conn, tenant_id, rt.run_id, ("pending", "failed", "superseded")):
+                held.add("customer")   # read this window again: those records are planned anew next run
+            _commit_watermarks(conn, tenant_id, rt.run_id, held)
         text = report.render(summary)
         store.finish_run(conn, tenant_id, rt.run_id, summary["status"], summary, text)
         store.purge_old_staging(conn)

@@ -57,10 +57,10 @@ def test_dag_parses_offline_without_errors(parsed: dict) -> None:
 
 def test_dag_shape_matches_the_contract(parsed: dict) -> None:
     assert parsed["tasks"] == {
-        "extract_synchroteam": ["diff_and_match"],
-        "extract_quickbooks": ["diff_and_match"],
-        "diff_and_match": ["load_changes"],
-        "load_changes": ["push_invoices"],
+        "extract_synchroteam": ["diff_and_match", "report"],
+        "extract_quickbooks": ["diff_and_match", "report"],
+        "diff_and_match": ["load_changes", "report"],
+        "load_changes": ["push_invoices", "report"],
         "push_invoices": ["report"],
         "report": [],
     }
