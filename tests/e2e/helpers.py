@@ -65,3 +65,13 @@ def edit(sim: SimProcess, collection: str, rid: Any, **changes: Any) -> dict[str
     resp = sim.admin("PATCH", f"/_sim/{collection}/{rid}", json=changes)
     resp.raise_for_status()
     return dict(resp.json())
+
+
+def runtime(state_db: str, run_id: str, mode: str = "sync") -> Any:
+    """A run's Runtime with the hooks' clients, for tests that drive the tasks one by one (no Airflow)."""
+    from stqbo_hooks.quickbooks import QuickBooksHook
+    from stqbo_hooks.synchroteam import SynchroteamHook
+    from stqbo_sync import service
+
+    return service.Runtime(dsn=state_db, run_id=run_id, qbo=QuickBooksHook().client, st=SynchroteamHook().client,
+                           mode=mode)
