@@ -1,6 +1,6 @@
-"""Property: whatever the history of edits, numbering, payments and faults on invoice writes, no Synchroteam invoice
-ever has two QuickBooks invoices; once faults stop, one push brings every open invoice to Synchroteam's total and
-the next push writes nothing. `invoices.push` is called directly (no Airflow), so many histories fit in a test."""
+"""Property: whatever the history of edits, numbering, payments, deletions and edits by a person in QuickBooks, and
+faults on invoice writes, no Synchroteam invoice ever has two QuickBooks invoices and a deleted one never comes
+back; once faults stop, one push brings every open invoice to Synchroteam's total and the next push writes nothing. `invoices.push` is called directly (no Airflow), so many histories fit in a test."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ step = stg.one_of(
     stg.tuples(stg.just("edit"), stg.integers(0, 3), stg.integers(1, 5)),
     stg.tuples(stg.just("number"), stg.integers(0, 3)),
     stg.tuples(stg.just("pay"), stg.integers(0, 3)),
+    stg.tuples(stg.just("delete_qbo"), stg.integers(0, 3)),
+    stg.tuples(stg.just("memo_qbo"), stg.integers(0, 3)),
     stg.tuples(stg.just("fault"), stg.sampled_from(sorted(FAULTS)), stg.sampled_from(["invoice", "batch"])),
     stg.tuples(stg.just("push")),
 )
@@ -80,6 +82,7 @@ class World:
                     status="draft" if i == 3 else "sent") for i in range(4)])
         store.add_link(self.conn, self.tenant, int(sc["id"]), str(qc["Id"]), "match", "setup")
         self.conn.commit()
+        self.deleted: set[int] = set()      # deleted in QuickBooks by a person: must never come back
 
     def push(self) -> None:
         staged = [(int(i["id"]), i) for i in self.st.admin("GET", "/_sim/state").json()["invoices"]]
@@ -103,6 +106,13 @@ class World:
             pushed = by_st_id(self.qbo).get(int(st_inv[s[1]]["id"]))
             if pushed is not None and pushed["Balance"] > 0:
                 edit(self.qbo, "Invoice", pushed["Id"], Balance=0)
+        elif kind in ("delete_qbo", "memo_qbo"):
+            pushed = by_st_id(self.qbo).get(int(st_inv[s[1]]["id"]))
+            if pushed is not None and kind == "delete_qbo":
+                self.qbo.admin("DELETE", f"/_sim/Invoice/{pushed['Id']}").raise_for_status()
+                self.deleted.add(int(st_inv[s[1]]["id"]))
+            elif pushed is not None:
+                edit(self.qbo, "Invoice", pushed["Id"], CustomerMemo={"value": "typed by a person"})
         elif kind == "fault":
             rule = {"method": "POST", "path": rf"/v3/company/[^/]+/{s[2]}$", **FAULTS[s[1]]}
             self.qbo.admin("POST", "/_sim/faults", json={"faults": [rule]}).raise_for_status()
@@ -123,7 +133,8 @@ def test_invoice_histories_never_duplicate_then_converge_and_go_quiet(qbo_sim, s
         world.push()
         st_inv = {int(i["id"]): i for i in st_sim.admin("GET", "/_sim/state").json()["invoices"]}
         pushed = by_st_id(qbo_sim)
-        assert sorted(pushed) == sorted(k for k, v in st_inv.items() if v["status"] != "draft")
+        assert sorted(pushed) == sorted(k for k, v in st_inv.items() if v["status"] != "draft"
+                                        and k not in world.deleted)
         for st_id, q in pushed.items():
             if q["Balance"] == q["TotalAmt"]:       # open: it follows Synchroteam; paid ones are left alone
                 assert q["TotalAmt"] == st_inv[st_id]["total"], (st_id, q, st_inv[st_id])
