@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stqbo_hooks.errors import DuplicateNameError
+from stqbo_hooks.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
 from stqbo_sync import invoice_ledger, store
 from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
 
@@ -61,6 +61,7 @@ class ItemResolver:
     planned: dict[str, str] = field(default_factory=dict)     # dry run: part ref -> item name it would create
     created: list[str] = field(default_factory=list)
     _income: str | None = None
+    _sku_refused: bool = False
 
     def __post_init__(self) -> None:
         self.links = invoice_ledger.item_links(self.conn, self.tenant_id)
@@ -88,17 +89,31 @@ class ItemResolver:
         linked = set(self.links.values())
         if not ref:
             return self._one(f"SELECT * FROM Item WHERE Name = '{quote(FALLBACK_ITEM)}'"), "name"
-        for how, statement in (("sku", f"SELECT * FROM Item WHERE Sku = '{quote(ref)}'"),
-                               ("name", f"SELECT * FROM Item WHERE Name = '{quote(item_name(ref))}'")):
-            hit = self._one(statement)
-            if hit is not None:
-                return hit, how
+        hit = self._by_sku(ref)
+        if hit is not None:
+            return hit, "sku"
+        hit = self._one(f"SELECT * FROM Item WHERE Name = '{quote(item_name(ref))}'")
+        if hit is not None:
+            return hit, "name"
         name = item_name((part or {}).get("name") or "")
         if name and name != item_name(ref):
             hit = self._one(f"SELECT * FROM Item WHERE Name = '{quote(name)}'")
             if hit is not None and str(hit["Id"]) not in linked:
                 return hit, "name"
         return None, ""
+
+    def _by_sku(self, ref: str) -> dict[str, Any] | None:
+        """Sku as a query filter is UNCONFIRMED on the real API: if QuickBooks refuses it, look by Name only."""
+        if self._sku_refused:
+            return None
+        try:
+            return self._one(f"SELECT * FROM Item WHERE Sku = '{quote(ref)}'")
+        except (AuthError, RetriableApiError):
+            raise
+        except ApiError as err:
+            log.info("QuickBooks refused a query on Item.Sku (%s); items are found by Name", err.code)
+            self._sku_refused = True
+            return None
 
     def _one(self, statement: str) -> dict[str, Any] | None:
         for row in self.qbo.query(statement):

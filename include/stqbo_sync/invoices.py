@@ -329,7 +329,15 @@ class Pusher:
                                        self._rid(w, "u"), w.customer_id, self.run_id)
         self.conn.commit()
         ids = ", ".join(f"'{quote(str((w.ledger or {})['qbo_id']))}'" for w in works)
-        current = {str(o["Id"]): o for o in self.qbo.query(f"SELECT * FROM Invoice WHERE Id IN ({ids})")}
+        try:
+            current = {str(o["Id"]): o for o in self.qbo.query(f"SELECT * FROM Invoice WHERE Id IN ({ids})")}
+        except FATAL:
+            raise
+        except ApiError as err:   # a company that refuses `Id IN`: read and update one by one
+            log.info("Invoice Id IN refused (%s); updating one by one", err.code)
+            for w in works:
+                self._guarded(w.st_id, w.invoice, lambda w=w: self.update(w, prepared=True))
+            return
         ready: list[tuple[Work, dict[str, Any]]] = []
         for w in works:
             obj = current.get(str((w.ledger or {})["qbo_id"]))

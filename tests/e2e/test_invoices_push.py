@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stqbo_hooks.errors import RetriableApiError
+from stqbo_hooks.errors import RetriableApiError, ValidationError
 from stqbo_hooks.quickbooks_client import QuickBooksClient
 from stqbo_hooks.synchroteam_client import SynchroteamClient
 from stqbo_hooks.tokens import TokenStore
@@ -201,3 +201,32 @@ def test_new_items_follow_the_income_account_and_item_type_options(qbo, st, env)
     assert (item["Name"], item["Type"], item["IncomeAccountRef"]["value"]) == ("GASKET", "NonInventory", "2")
     notes = invoice_ledger.notes(env["conn"], env["tenant"], "r1")
     assert notes == ["QuickBooks items created for parts: GASKET"]
+
+
+def test_a_company_refusing_in_and_sku_filters_still_gets_exactly_one_invoice_each(qbo, st, env) -> None:
+    client: QuickBooksClient = env["qbo_client"]
+    real_query = client.query
+    refused: list[str] = []
+
+    def picky_query(statement: str) -> Any:
+        if " IN (" in statement or "Sku" in statement:
+            refused.append(statement)
+            raise ValidationError("QueryValidationError: not supported", api="quickbooks", code="4001")
+        return real_query(statement)
+
+    client.query = picky_query  # type: ignore[method-assign]
+    [valve] = seed_qbo(qbo, Item=[{"Name": "VALVE", "Type": "Service", "IncomeAccountRef": {"value": "1"}}])["Item"]
+    seed_qbo(qbo, Customer=[qbo_customer("Second Co")])
+    seed_st(st, st_customer("Second Co"))
+    seed_pair(qbo, st, env, invoice(800, "Pair Co", line("VALVE", 1, 30, description="v"), num=8000),
+              invoice(801, "Second Co", line("VALVE", 2, 30, description="v"), num=8001))
+    env["link"]("Second Co", "Second Co")
+    assert env["push"]("r1") == {"pushed": 2}
+    for i in (800, 801):
+        edit(st, "invoices", i, lines=[line("VALVE", 3, 30, description="w")])
+    assert env["push"]("r2") == {"updated": 2}
+    pushed = by_st_id(qbo)
+    assert [pushed[i]["TotalAmt"] for i in (800, 801)] == [90.0, 90.0]
+    assert {pushed[i]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] for i in (800, 801)} == {valve["Id"]}
+    assert any("CustomerRef IN" in r for r in refused) and any("Id IN" in r for r in refused)
+    assert env["errors"]("r1") == env["errors"]("r2") == []
