@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
@@ -37,6 +38,16 @@ step = stg.one_of(
     stg.tuples(stg.just("fault"), stg.sampled_from(sorted(FAULTS)), stg.sampled_from(["invoice", "batch"])),
     stg.tuples(stg.just("push")),
 )
+
+
+@pytest.fixture(autouse=True)
+def restore_limits(qbo_sim: Any, st_sim: Any) -> Iterator[None]:
+    """Each example turns the simulators' rate limits off; whatever was set before is put back afterwards."""
+    saved = [(sim, sim.admin("GET", "/_sim/limits").json()) for sim in (qbo_sim, st_sim)]
+    yield
+    for sim, limits in saved:
+        keys = ("requests_per_minute", "concurrent", "batch_per_minute", "daily_quota")
+        sim.admin("POST", "/_sim/limits", json={k: v for k, v in limits.items() if k in keys})
 
 
 def fresh_db(url: str) -> None:
