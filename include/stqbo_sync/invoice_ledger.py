@@ -45,6 +45,13 @@ def start_write(conn: store.Conn, tenant_id: int, st_id: int, st_number: str | N
         )
 
 
+def set_request_id(conn: store.Conn, tenant_id: int, st_ids: list[int], request_id: str) -> None:
+    """The invoices about to go out in one batch request share its request id."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE ledger.invoice SET request_id=%s, updated_at=now() WHERE tenant_id=%s AND st_id = ANY(%s)",
+                    (request_id, tenant_id, st_ids))
+
+
 def finish(conn: store.Conn, tenant_id: int, st_id: int, obj: dict[str, Any], version: str,
            st_total: Decimal, st_modified: str | None, run_id: str) -> None:
     """The invoice now stands in QuickBooks as ``obj`` for payload ``version``."""

@@ -301,6 +301,8 @@ class Pusher:
     def _batch_create(self, works: list[Work]) -> None:
         items = [{"bId": f"b{i}", "operation": "create", "Invoice": w.marked()} for i, w in enumerate(works)]
         prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
+        invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id for w in works], f"{prefix}-0")
+        self.conn.commit()
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, w in enumerate(works):   # successes first: a fatal item must not hide the others' results
@@ -362,6 +364,8 @@ class Pusher:
                  for i, (w, obj) in enumerate(ready)]
         prefix = payload.batch_request_prefix(
             self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}.{w.failures}") for w, obj in ready])
+        invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id for w, _ in ready], f"{prefix}-0")
+        self.conn.commit()
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, (w, _obj) in enumerate(ready):
@@ -404,8 +408,11 @@ class Pusher:
             if payload.marker_version(current.get("PrivateNote")) == w.version:
                 return self.done(w, current, "update", note=ALREADY)   # an earlier attempt's update did land
             body = {**w.marked(), "Id": qbo_id, "SyncToken": str(current["SyncToken"])}
+            rid = self._rid(w, f"u{current['SyncToken']}")
+            invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id], rid)
+            self.conn.commit()
             try:
-                obj = self.qbo.update("Invoice", body, self._rid(w, f"u{current['SyncToken']}"))
+                obj = self.qbo.update("Invoice", body, rid)
             except StaleObjectError:
                 if attempt:
                     raise

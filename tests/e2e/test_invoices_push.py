@@ -87,6 +87,10 @@ def test_stale_sync_token_in_a_batch_is_retried_alone(qbo, st, env) -> None:
     assert [after[700]["SyncToken"], after[701]["SyncToken"]] == ["2", "1"]
     assert after[700]["TotalAmt"] == after[701]["TotalAmt"] == 30.0
     assert env["errors"]("r2") == []
+    ledger = {i: invoice_ledger.get(env["conn"], env["tenant"], i) for i in (700, 701)}
+    assert ledger[701]["request_id"].startswith("stqbo-b-") and ledger[701]["request_id"].endswith("-0")
+    assert ledger[700]["request_id"].startswith("stqbo-u"), "the stale one went again on its own"
+    assert ledger[700]["request_id"] != ledger[701]["request_id"]
 
 
 def test_an_older_version_found_by_its_marker_is_adopted_and_updated(qbo, st, env) -> None:
