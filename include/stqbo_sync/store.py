@@ -77,16 +77,24 @@ def migrate(conn: Conn) -> list[str]:
 
 
 def ensure_tenant(conn: Conn, st_domain: str, realm_id: str, environment: str, base_url: str) -> int:
+    """The tenant of (Synchroteam domain, QuickBooks realm): a new realm is a new tenant with a clean mapping.
+    Its environment is recorded once; a connection that later names another one for the same realm is reported
+    (realm ids are unique at Intuit, so it is the same company and a mis-set host), never silently rewritten."""
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO sync.tenant (st_domain, qbo_realm_id, qbo_environment, qbo_base_url) VALUES (%s,%s,%s,%s) "
-            "ON CONFLICT (st_domain, qbo_realm_id) DO UPDATE SET qbo_environment = EXCLUDED.qbo_environment "
-            "RETURNING tenant_id",
+            "ON CONFLICT (st_domain, qbo_realm_id) DO NOTHING",
             (st_domain, realm_id, environment, base_url),
         )
+        cur.execute("SELECT tenant_id, qbo_environment FROM sync.tenant WHERE st_domain=%s AND qbo_realm_id=%s",
+                    (st_domain, realm_id))
         row = cur.fetchone()
         assert row is not None
-        return int(row[0])
+    if row[1] != environment:
+        log.warning("QuickBooks realm %s was first connected as %s; the connection now says %s. Same company "
+                    "(realm ids are unique): check the quickbooks_default host/environment.", realm_id, row[1],
+                    environment)
+    return int(row[0])
 
 
 def acquire_lease(conn: Conn, tenant_id: int, run_id: str, wait_seconds: float = 0.0, poll: float = 2.0) -> None:
