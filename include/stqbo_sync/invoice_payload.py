@@ -27,7 +27,7 @@ MAX_DOCNUMBER = 21
 MAX_MEMO = 1000
 MAX_DESCRIPTION = 4000
 MAX_PRICE_DECIMALS = 7          # UNCONFIRMED: the precision QuickBooks keeps for UnitPrice
-MARKER_RE = re.compile(r"Synchroteam invoice (\d+)\b")
+MARKER_RE = re.compile(r"Synchroteam invoice (\d+)\b(?: \(#[^)]*\))?(?: from (\S+))?")
 VERSION_RE = re.compile(r"\bv:([0-9a-f]{8,})\b")
 NUMBERED_STATUSES = ("new", "sent", "paid", "late")
 
@@ -277,15 +277,24 @@ def fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def marker(invoice: dict[str, Any], version: str) -> str:
-    """The PrivateNote that lets a create look for itself before writing (and tells a person where it came from)."""
+def marker(invoice: dict[str, Any], version: str, domain: str | None = None) -> str:
+    """The PrivateNote that lets a create look for itself before writing (and tells a person where it came from).
+
+    The Synchroteam account is named too: several accounts may push into one QuickBooks company (one tenant each),
+    and their invoice ids can be equal."""
     num = st_number(invoice)
-    return f"Synchroteam invoice {invoice['id']}" + (f" (#{num})" if num else "") + f" v:{version}"
+    return (f"Synchroteam invoice {invoice['id']}" + (f" (#{num})" if num else "")
+            + (f" from {domain}" if domain else "") + f" v:{version}")
 
 
-def marker_st_id(private_note: str | None) -> int | None:
+def marker_st_id(private_note: str | None, domain: str | None = None) -> int | None:
+    """The Synchroteam invoice id in a marker; with ``domain``, only a marker of that account (or naming none)."""
     found = MARKER_RE.search(private_note or "")
-    return int(found.group(1)) if found else None
+    if not found:
+        return None
+    if domain and found.group(2) and found.group(2).lower() != domain.lower():
+        return None
+    return int(found.group(1))
 
 
 def marker_version(private_note: str | None) -> str | None:
@@ -293,8 +302,9 @@ def marker_version(private_note: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def with_marker(body: dict[str, Any], invoice: dict[str, Any], version: str) -> dict[str, Any]:
-    return {**body, "PrivateNote": marker(invoice, version)}
+def with_marker(body: dict[str, Any], invoice: dict[str, Any], version: str, domain: str | None = None
+                ) -> dict[str, Any]:
+    return {**body, "PrivateNote": marker(invoice, version, domain)}
 
 
 def request_id(tenant_key: str, st_id: int, version: str, op: str) -> str:

@@ -100,6 +100,7 @@ class Work:
     body: dict[str, Any]
     version: str
     ledger: dict[str, Any] | None
+    domain: str = ""
 
     @property
     def number(self) -> str | None:
@@ -114,7 +115,7 @@ class Work:
         return int((self.ledger or {}).get("failures") or 0)
 
     def marked(self) -> dict[str, Any]:
-        return payload.with_marker(self.body, self.invoice, self.version)
+        return payload.with_marker(self.body, self.invoice, self.version, self.domain)
 
 
 @dataclass
@@ -224,7 +225,7 @@ class Pusher:
             self.row(st_id, invoice, action, "planned", note, ledger)
             return None
         log.debug("invoice %s (#%s): version %s", st_id, number, version)
-        return Work(st_id, invoice, customer_id or "0", body, version, ledger)
+        return Work(st_id, invoice, customer_id or "0", body, version, ledger, self.st.domain)
 
     # ------------------------------------------------------------------------------------------- create
 
@@ -293,7 +294,7 @@ class Pusher:
 
     def _index(self, rows: Any) -> None:
         for obj in rows:
-            st_id = payload.marker_st_id(obj.get("PrivateNote"))
+            st_id = payload.marker_st_id(obj.get("PrivateNote"), self.st.domain)
             customer = str((obj.get("CustomerRef") or {}).get("value"))
             if st_id is not None and customer in self._found:
                 self._found[customer].setdefault(st_id, []).append(dict(obj))

@@ -234,3 +234,24 @@ def test_a_company_refusing_in_and_sku_filters_still_gets_exactly_one_invoice_ea
     assert {pushed[i]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] for i in (800, 801)} == {valve["Id"]}
     assert any("CustomerRef IN" in r for r in refused) and any("Id IN" in r for r in refused)
     assert env["errors"]("r1") == env["errors"]("r2") == []
+
+
+def test_two_synchroteam_accounts_into_one_company_never_adopt_each_others_invoices(qbo, st, env) -> None:
+    seed_pair(qbo, st, env, invoice(990, "Pair Co", line(None, 1, 10, description="from demo"), num=9900))
+    assert env["push"]("r1") == {"pushed": 1}
+    st.admin("POST", "/_sim/seed", json={"accounts": [{"domain": "other", "api_key": "other-key"}]})
+    st.admin("POST", "/_sim/seed?domain=other", json={"customers": [st_customer("Pair Co")], "invoices": [
+        invoice(990, "Pair Co", line(None, 1, 77, description="from other"), num=9900)]}).raise_for_status()
+    other = SynchroteamClient(st.url, "other", "other-key", retry_policy=FAST)
+    conn = env["conn"]
+    tenant = store.ensure_tenant(conn, "other", env["qbo_client"].realm_id, "sandbox", qbo.url)
+    other_state = st.admin("GET", "/_sim/state?domain=other").json()
+    qbo_customer_id = qbo.admin("GET", "/_sim/state").json()["Customer"][0]["Id"]
+    store.add_link(conn, tenant, int(other_state["customers"][0]["id"]), str(qbo_customer_id), "match", "setup")
+    store.replace_staged(conn, "st_invoice", tenant, "o1", [(990, other_state["invoices"][0])])
+    conn.commit()
+    assert invoices.push(conn, env["qbo_client"], other, tenant, "o1", "sync", False, {}) == {"pushed": 1}
+    notes = sorted(i["PrivateNote"] for i in qbo.admin("GET", "/_sim/state").json()["Invoice"])
+    assert [n.split(" v:")[0] for n in notes] == ["Synchroteam invoice 990 (#9900) from demo",
+                                                  "Synchroteam invoice 990 (#9900) from other"]
+    assert sorted(i["TotalAmt"] for i in qbo.admin("GET", "/_sim/state").json()["Invoice"]) == [10.0, 77.0]

@@ -185,6 +185,15 @@ def test_marker_round_trip() -> None:
     assert p.marker_st_id("typed by a person") is None
 
 
+def test_marker_names_the_synchroteam_account() -> None:
+    note = p.marker({"id": 88123, "num": 1042}, "0123456789abcdef", "acme")
+    assert note == "Synchroteam invoice 88123 (#1042) from acme v:0123456789abcdef"
+    assert p.marker_st_id(note, "acme") == p.marker_st_id(note, "ACME") == p.marker_st_id(note) == 88123
+    assert p.marker_st_id(note, "other-account") is None, "another account's invoice 88123 is not ours"
+    assert p.marker_version(note) == "0123456789abcdef"
+    assert p.marker_st_id(p.marker({"id": 5, "num": None}, "0123456789abcdef", "acme"), "acme") == 5
+
+
 def test_request_ids_stable_per_write_and_within_limits() -> None:
     rid = p.request_id("demo|9341|1", 88123, "0123456789abcdef", "c")
     assert rid == p.request_id("demo|9341|1", 88123, "0123456789abcdef", "c")
