@@ -96,8 +96,12 @@ def find_or_start(pgdata: Path | None = None) -> PgServer:
 
 
 def start_embedded(pgdata: Path) -> PgServer:
+    import logging
+
     import pgserver  # imported late: it is only needed when no server answers
 
+    # its exit hook logs at INFO after pytest/Airflow closed their streams ("Logging error" noise at exit)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     return PgServer(server.get_uri("postgres"), f"embedded PostgreSQL ({pgdata})", handle=server)
