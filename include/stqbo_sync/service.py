@@ -4,6 +4,7 @@ and returns a small summary (counts only) for XCom."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +38,18 @@ class Runtime:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
 
 
-def _open(rt: Runtime, first: bool = False) -> tuple[store.Conn, int]:
+def _connect(rt: Runtime) -> tuple[store.Conn, int]:
+    """The state DB, migrated (the DAG applies its own migrations), and the run's tenant."""
     conn = store.connect(rt.dsn)
     store.migrate(conn)
     tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
                                     str(getattr(rt.qbo, "base_url", "")))
     conn.commit()
+    return conn, tenant_id
+
+
+def _open(rt: Runtime, first: bool = False) -> tuple[store.Conn, int]:
+    conn, tenant_id = _connect(rt)
     if first:
         store.acquire_lease(conn, tenant_id, rt.run_id, wait_seconds=LEASE_WAIT_SECONDS)
         store.start_run(conn, tenant_id, rt.run_id, rt.mode, rt.dry_run)
@@ -57,11 +64,8 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
     Download or sync triggered by hand. Returns why the run must be skipped, or None."""
     if not rt.scheduled:
         return None
-    conn = store.connect(rt.dsn)
+    conn, tenant_id = _connect(rt)
     try:
-        store.migrate(conn)
-        tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
-                                        str(getattr(rt.qbo, "base_url", "")))
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM audit.run WHERE tenant_id=%s AND status='success' AND NOT dry_run LIMIT 1",
                         (tenant_id,))
@@ -87,23 +91,22 @@ def _already_writing(conn: store.Conn, tenant_id: int, run_id: str) -> bool:
 
 
 def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
-    conn, tenant_id = _open(rt, first=True)
-    try:
-        if _already_writing(conn, tenant_id, rt.run_id):
-            log.info("this run already wrote: its Synchroteam extract is kept")
-            return {"kept": True}
-        return extract.extract_synchroteam(conn, rt.st, tenant_id, rt.run_id, rt.mode)
-    finally:
-        conn.close()
+    return _extract(rt, "Synchroteam", lambda conn, tenant_id: extract.extract_synchroteam(
+        conn, rt.st, tenant_id, rt.run_id, rt.mode))
 
 
 def extract_quickbooks(rt: Runtime) -> dict[str, Any]:
+    return _extract(rt, "QuickBooks", lambda conn, tenant_id: extract.extract_quickbooks(
+        conn, rt.qbo, tenant_id, rt.run_id, rt.mode))
+
+
+def _extract(rt: Runtime, side: str, read: Callable[[store.Conn, int], dict[str, Any]]) -> dict[str, Any]:
     conn, tenant_id = _open(rt, first=True)
     try:
         if _already_writing(conn, tenant_id, rt.run_id):
-            log.info("this run already wrote: its QuickBooks extract is kept")
+            log.info("this run already wrote: its %s extract is kept", side)
             return {"kept": True}
-        return extract.extract_quickbooks(conn, rt.qbo, tenant_id, rt.run_id, rt.mode)
+        return read(conn, tenant_id)
     finally:
         conn.close()
 
@@ -166,11 +169,7 @@ def push_invoices(rt: Runtime) -> dict[str, Any]:
 def build_report(rt: Runtime, upstream_failed: bool = False, started: float | None = None) -> dict[str, Any]:
     """Write and print the report, commit watermarks (per entity, only when that entity had no failure), give
     back the lease, and fail when any record failed."""
-    conn = store.connect(rt.dsn)
-    store.migrate(conn)
-    tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
-                                    str(getattr(rt.qbo, "base_url", "")))
-    conn.commit()
+    conn, tenant_id = _connect(rt)
     try:
         if store.run_info(conn, tenant_id, rt.run_id) is None:
             if upstream_failed:  # report is the DAG's only leaf: the run is red only if report fails
