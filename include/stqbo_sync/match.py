@@ -76,16 +76,26 @@ def loose_key(keys: pd.Series) -> pd.Series:
     return keys.str.replace(_LEGAL, "", regex=True).str.replace(_NON_ALNUM, "", regex=True)
 
 
+MAX_GROUP = 5  # an email or loose name shared by more records than this is a placeholder, not a duplicate signal
+
+
+def _small_groups(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Drop keys held by many records (e.g. a shared office@ address) so the self-joins stay linear in size."""
+    df = df.dropna(subset=[col])
+    return df[df.groupby(col)[col].transform("size") <= MAX_GROUP]
+
+
 def probable_duplicates(s: pd.DataFrame, q: pd.DataFrame) -> list[dict[str, object]]:
     """Same email under different names, or the same name once legal suffixes and punctuation are dropped."""
     warnings: list[dict[str, object]] = []
-    by_email = s.dropna(subset=["email_n"]).merge(q.dropna(subset=["email_n"]), on="email_n", suffixes=("_st", "_qbo"))
+    by_email = _small_groups(s, "email_n").merge(_small_groups(q, "email_n"), on="email_n", suffixes=("_st", "_qbo"))
     by_email = by_email[by_email["key_st"] != by_email["key_qbo"]]
     for row in by_email.itertuples():
         warnings.append({"kind": "same email, different names", "st_id": int(row.st_id), "qbo_id": str(row.qbo_id),
                          "st_name": row.name_st, "qbo_name": row.name_qbo, "email": row.email_n})
     s2, q2 = s.assign(loose=loose_key(s["key"])), q.assign(loose=loose_key(q["key"]))
-    by_loose = s2[s2["loose"] != ""].merge(q2[q2["loose"] != ""], on="loose", suffixes=("_st", "_qbo"))
+    s2, q2 = s2[s2["loose"] != ""], q2[q2["loose"] != ""]
+    by_loose = _small_groups(s2, "loose").merge(_small_groups(q2, "loose"), on="loose", suffixes=("_st", "_qbo"))
     by_loose = by_loose[by_loose["key_st"] != by_loose["key_qbo"]]
     for row in by_loose.itertuples():
         warnings.append({"kind": "similar names", "st_id": int(row.st_id), "qbo_id": str(row.qbo_id),

@@ -183,6 +183,7 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
             if store.plan_rows(conn, tenant_id, rt.run_id, ("pending", "failed", "superseded")):
                 held.add("customer")   # read this window again: those records are planned anew next run
             _commit_watermarks(conn, tenant_id, rt.run_id, held)
+            store.mark_extracts_completed(conn, tenant_id, rt.run_id)
         text = report.render(summary)
         store.finish_run(conn, tenant_id, rt.run_id, summary["status"], summary, text)
         store.purge_old_staging(conn)

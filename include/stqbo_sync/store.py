@@ -184,16 +184,20 @@ def commit_watermarks(conn: Conn, tenant_id: int, run_id: str) -> int:
 
 
 def last_full_read(conn: Conn, tenant_id: int, side: str, entity: str) -> datetime | None:
-    """When a full read of this entity last ended in a committed run (its watermark was then committed)."""
+    """When a full read of this entity was last made by a run that completed (not a dry run)."""
     with conn.cursor() as cur:
         cur.execute(
             "SELECT max(e.extracted_at) FROM sync.run_extract e JOIN audit.run r USING (tenant_id, run_id) "
-            "WHERE e.tenant_id=%s AND e.side=%s AND e.entity=%s AND e.full_read AND r.status='success' "
-            "AND NOT r.dry_run",
+            "WHERE e.tenant_id=%s AND e.side=%s AND e.entity=%s AND e.full_read AND e.completed AND NOT r.dry_run",
             (tenant_id, side, entity),
         )
         row = cur.fetchone()
     return row[0] if row else None
+
+
+def mark_extracts_completed(conn: Conn, tenant_id: int, run_id: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute("UPDATE sync.run_extract SET completed = true WHERE tenant_id=%s AND run_id=%s", (tenant_id, run_id))
 
 
 # ----------------------------------------------------------------------------------------------- staging
