@@ -136,6 +136,7 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
             store.record_conflict(conn, tenant_id, rt.run_id, c["st_id"], c["qbo_id"], c["field"], c["st_value"],
                                   c["qbo_value"], c["winner"], c["rule"])
         written = store.replace_plan(conn, tenant_id, rt.run_id, result.rows)
+        store.mark_extracts_planned(conn, tenant_id, rt.run_id)
         conn.commit()
         counts: dict[str, int] = {}
         for row in result.rows:

@@ -158,7 +158,7 @@ def record_extract(conn: Conn, tenant_id: int, run_id: str, side: str, entity: s
             "INSERT INTO sync.run_extract (tenant_id, run_id, side, entity, full_read, record_count, next_watermark) "
             "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (tenant_id, run_id, side, entity) DO UPDATE SET "
             "full_read=EXCLUDED.full_read, record_count=EXCLUDED.record_count, "
-            "next_watermark=EXCLUDED.next_watermark, extracted_at=now()",
+            "next_watermark=EXCLUDED.next_watermark, extracted_at=now(), planned=false, completed=false",
             (tenant_id, run_id, side, entity, full_read, count, next_watermark),
         )
 
@@ -175,7 +175,7 @@ def commit_watermarks(conn: Conn, tenant_id: int, run_id: str) -> int:
         cur.execute(
             "INSERT INTO sync.watermark (tenant_id, side, entity, value) "
             "SELECT tenant_id, side, entity, next_watermark FROM sync.run_extract "
-            "WHERE tenant_id=%s AND run_id=%s AND next_watermark IS NOT NULL "
+            "WHERE tenant_id=%s AND run_id=%s AND next_watermark IS NOT NULL AND planned "
             "ON CONFLICT (tenant_id, side, entity) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
             "WHERE sync.watermark.value < EXCLUDED.value",
             (tenant_id, run_id),
@@ -195,9 +195,15 @@ def last_full_read(conn: Conn, tenant_id: int, side: str, entity: str) -> dateti
     return row[0] if row else None
 
 
+def mark_extracts_planned(conn: Conn, tenant_id: int, run_id: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute("UPDATE sync.run_extract SET planned = true WHERE tenant_id=%s AND run_id=%s", (tenant_id, run_id))
+
+
 def mark_extracts_completed(conn: Conn, tenant_id: int, run_id: str) -> None:
     with conn.cursor() as cur:
-        cur.execute("UPDATE sync.run_extract SET completed = true WHERE tenant_id=%s AND run_id=%s", (tenant_id, run_id))
+        cur.execute("UPDATE sync.run_extract SET completed = true WHERE tenant_id=%s AND run_id=%s AND planned",
+                    (tenant_id, run_id))
 
 
 # ----------------------------------------------------------------------------------------------- staging
