@@ -39,14 +39,17 @@ def prepare(df: pd.DataFrame, id_col: str) -> pd.DataFrame:
     return out[out["key"] != ""]
 
 
-def match(st: pd.DataFrame, qbo: pd.DataFrame) -> MatchResult:
-    """``st`` has columns st_id, name, email, phone; ``qbo`` has qbo_id, name, email, phone (both unlinked only)."""
+def match(st: pd.DataFrame, qbo: pd.DataFrame, strict_keys: set[str] | None = None) -> MatchResult:
+    """``st`` has columns st_id, name, email, phone; ``qbo`` has qbo_id, name, email, phone (both unlinked only).
+
+    Keys in ``strict_keys`` (groups reported ambiguous before) link only through an email or phone tie-break: an
+    incremental run that reads one member of such a group on each side must not take it for a unique match."""
     result = MatchResult()
     s, q = prepare(st, "st_id"), prepare(qbo, "qbo_id")
     cand = s.merge(q, on="key", suffixes=("_st", "_qbo"))
     cand["n_st"] = cand.groupby("key")["st_id"].transform("nunique")
     cand["n_qbo"] = cand.groupby("key")["qbo_id"].transform("nunique")
-    unique = cand[(cand["n_st"] == 1) & (cand["n_qbo"] == 1)]
+    unique = cand[(cand["n_st"] == 1) & (cand["n_qbo"] == 1) & ~cand["key"].isin(list(strict_keys or ()))]
     result.links += [(int(a), str(b), "name") for a, b in zip(unique["st_id"], unique["qbo_id"], strict=True)]
     rest = cand.drop(unique.index)
     for crit in ("email_n", "phone_n"):

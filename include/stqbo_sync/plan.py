@@ -19,7 +19,7 @@ import pandas as pd
 
 from stqbo_sync import mapping, match, merge, store
 from stqbo_sync.model import CANON_FIELDS, Canon
-from stqbo_sync.names import qbo_safe_name, unique_display_name
+from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
 
 UPLOAD, DOWNLOAD, SYNC = "upload", "download", "sync"
 
@@ -34,12 +34,15 @@ class PlanInputs:
     qbo_bases: dict[str, dict[str, Any]]
     other_names: list[tuple[str, str, str]] = field(default_factory=list)
     st_full_read: bool = False
+    ambiguous_keys: set[str] = field(default_factory=set)   # groups reported before: never guessed later
 
 
 @dataclass
 class Plan:
     rows: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    linked_keys: set[str] = field(default_factory=set)
 
     def add(self, action: str, reason: str, st_id: int | None = None, qbo_id: str | None = None,
             payload: dict[str, Any] | None = None, status: str = "pending", base_hash: str | None = None) -> None:
@@ -68,9 +71,11 @@ def build(inp: PlanInputs) -> Plan:
     _plan_linked(inp, plan, st_canon, qbo_canon)
     st_free = {s: c for s, c in st_canon.items() if s not in linked_st}
     qbo_free = {q: c for q, c in qbo_canon.items() if q not in linked_qbo}
-    result = match.match(_id_frame(st_free, "st_id"), _id_frame(qbo_free, "qbo_id"))
+    result = match.match(_id_frame(st_free, "st_id"), _id_frame(qbo_free, "qbo_id"), inp.ambiguous_keys)
     _plan_links(inp, plan, result, st_canon, qbo_canon)
     _plan_creates(inp, plan, result, st_canon, qbo_canon)
+    plan.ambiguous = list(result.ambiguous)
+    plan.linked_keys = {match_key(st_canon[s]["name"]) for s, _, _ in result.links}
     for amb in result.ambiguous:
         n_st, n_qbo = len(amb["st_ids"]), len(amb["qbo_ids"])  # type: ignore[arg-type]
         plan.add("ambiguous", f"{n_st} Synchroteam and {n_qbo} QuickBooks customers "
@@ -213,6 +218,10 @@ def _plan_creates(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_can
         taken |= {qbo_safe_name(name).casefold() for _, _, name in inp.other_names}
         for st_id in sorted(result.st_unmatched):
             canon = st_canon[st_id]
+            if match_key(canon["name"]) in inp.ambiguous_keys:
+                plan.add("ambiguous", f"'{canon['name']}' belongs to a name group reported as ambiguous: not created "
+                         "until a person tells the records apart", st_id, status="info")
+                continue
             if not canon["active"]:
                 plan.add("skip", "inactive in Synchroteam and never synced: not created", st_id, status="info")
                 continue
@@ -226,6 +235,10 @@ def _plan_creates(inp: PlanInputs, plan: Plan, result: match.MatchResult, st_can
     if inp.mode in (SYNC, DOWNLOAD):
         for qbo_id in sorted(result.qbo_unmatched, key=lambda x: (len(x), x)):
             canon = qbo_canon[qbo_id]
+            if match_key(canon["name"]) in inp.ambiguous_keys:
+                plan.add("ambiguous", f"'{canon['name']}' belongs to a name group reported as ambiguous: not created "
+                         "until a person tells the records apart", qbo_id=qbo_id, status="info")
+                continue
             if not canon["active"]:
                 plan.add("skip", "inactive in QuickBooks and never synced: not created", qbo_id=qbo_id, status="info")
                 continue

@@ -129,7 +129,12 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
             other_names=store.other_names(conn, tenant_id, rt.run_id),
             st_full_read=bool(extracts.get(("st", "customer"), {}).get("full_read")),
         )
+        both_full = all(extracts.get((side, "customer"), {}).get("full_read") for side in ("st", "qbo"))
+        if not both_full:   # a full read of both sides sees every member of a group: it decides afresh
+            inputs.ambiguous_keys = store.ambiguous_keys(conn, tenant_id)
         result = plan.build(inputs)
+        if not rt.dry_run:
+            store.save_ambiguous(conn, tenant_id, rt.run_id, result.ambiguous, result.linked_keys, both_full)
         with conn.cursor() as cur:
             cur.execute("DELETE FROM audit.conflict WHERE tenant_id=%s AND run_id=%s", (tenant_id, rt.run_id))
         for c in result.conflicts:

@@ -344,6 +344,31 @@ def base_hash(st_base: dict[str, Any] | None, qbo_base: dict[str, Any] | None) -
     return hashlib.sha1(payload.encode()).hexdigest()
 
 
+def ambiguous_keys(conn: Conn, tenant_id: int) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT key FROM sync.ambiguous_name WHERE tenant_id=%s", (tenant_id,))
+        return {str(r[0]) for r in cur.fetchall()}
+
+
+def save_ambiguous(conn: Conn, tenant_id: int, run_id: str, groups: list[dict[str, Any]], resolved: set[str],
+                   replace_all: bool) -> None:
+    """Record this run's ambiguous groups; forget keys that got linked; a run that read both sides in full
+    replaces the list (a group no longer ambiguous disappears)."""
+    with conn.cursor() as cur:
+        if replace_all:
+            cur.execute("DELETE FROM sync.ambiguous_name WHERE tenant_id=%s", (tenant_id,))
+        elif resolved:
+            cur.execute("DELETE FROM sync.ambiguous_name WHERE tenant_id=%s AND key = ANY(%s)",
+                        (tenant_id, sorted(resolved)))
+        for g in groups:
+            cur.execute(
+                "INSERT INTO sync.ambiguous_name (tenant_id, key, st_ids, qbo_ids, run_id) VALUES (%s,%s,%s,%s,%s) "
+                "ON CONFLICT (tenant_id, key) DO UPDATE SET st_ids=EXCLUDED.st_ids, qbo_ids=EXCLUDED.qbo_ids, "
+                "run_id=EXCLUDED.run_id, updated_at=now()",
+                (tenant_id, g["key"], g["st_ids"], g["qbo_ids"], run_id),
+            )
+
+
 # ----------------------------------------------------------------------------------------------- plan
 
 

@@ -111,3 +111,30 @@ def test_a_customer_adopted_by_look_before_create_is_merged_not_frozen(qbo, st, 
     assert q["Adopt Me"].get("PrimaryPhone", {}).get("FreeFormNumber") == "555-0142"
     assert s["Adopt Me"]["contactEmail"] == "qbo@adopt.example"
     assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_an_ambiguous_name_group_is_never_guessed_later(qbo, st, run_dag, state_db) -> None:
+    import psycopg2
+
+    a, _b = seed_st(st, st_customer("Smith Plumbing"), st_customer("Smith Plumbing"))
+    seed_qbo(qbo, Customer=[qbo_customer("Smith Plumbing")])
+    run_dag(mode="sync")              # full read: reported ambiguous, nothing linked or created
+    assert len(qbo_customers(qbo)) == 1 and len(st_customers(st)) == 2
+    qid = qbo_customers(qbo)[0]["Id"]
+    # later, incremental runs see one member of the group per side: still no guess
+    edit(st, "customers", a["id"], contactFax="555-0300")
+    edit(qbo, "Customer", qid, Notes="called")
+    run_dag(mode="sync")
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM mapping.customer_link")
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT st_ids, qbo_ids FROM sync.ambiguous_name")
+        assert cur.fetchall() == [([a["id"], _b["id"]], [qid])]
+    assert len(qbo_customers(qbo)) == 1 and len(st_customers(st)) == 2
+    # a person tells them apart (the same phone on both sides): linked, and the other one is created
+    edit(st, "customers", a["id"], contactPhone="(408) 555-0101")
+    edit(qbo, "Customer", qid, PrimaryPhone={"FreeFormNumber": "408-555-0101"})
+    run_dag(mode="upload")
+    names = sorted(c["DisplayName"] for c in qbo_customers(qbo))
+    assert names[0] == "Smith Plumbing" and names[1].startswith("Smith Plumbing (ST ") and len(names) == 2
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")

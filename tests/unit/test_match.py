@@ -75,3 +75,18 @@ def test_probable_duplicates_are_warnings_only() -> None:
     assert ("same email, different names", 3, "4") in kinds
     assert ("similar names", 1, "2") in kinds
     assert r.links == [] and sorted(r.st_unmatched) == [1, 3]
+
+
+def test_a_group_reported_ambiguous_before_needs_a_tie_break_even_when_it_looks_unique() -> None:
+    st, qbo = frames("""
+        | st  | 10 | Smith Plumbing |  | 555-1 |
+        | qbo | 70 | Smith Plumbing |  |       |
+    """)
+    r = match(st, qbo, strict_keys={"smith plumbing"})
+    assert r.links == [] and r.st_unmatched == [] and r.qbo_unmatched == []
+    assert r.ambiguous[0]["st_ids"] == [10]
+    st2, qbo2 = frames("""
+        | st  | 10 | Smith Plumbing |  | 555-1 |
+        | qbo | 70 | Smith Plumbing |  | 5551  |
+    """)
+    assert match(st2, qbo2, strict_keys={"smith plumbing"}).links == [(10, "70", "name+phone")]
