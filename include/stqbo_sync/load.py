@@ -2,9 +2,11 @@
 
 Each row is executed at most once to completion: its writes, its link and its new bases are committed together
 with status ``done``; a re-run of the task skips done rows and retries the others. Writes are safe to repeat:
-QuickBooks calls carry a ``requestid`` derived from (tenant, run, row); creates look before they write (QuickBooks
-by DisplayName, Synchroteam by ``myId``); updates are sparse and carry the SyncToken (a stale one is re-read and
-retried once). A row whose bases moved since it was planned (a newer run already handled the pair) is superseded.
+QuickBooks calls carry a ``requestid`` derived from (tenant, run, row); a QuickBooks customer create relies on
+DisplayName being unique (QuickBooks refuses a second one with 6240, whose holder, if it is an unlinked customer of
+that name such as our own earlier create, is adopted); Synchroteam creates look before they write (by ``myId``,
+then by name); updates are sparse and carry the planned SyncToken. A row whose bases moved since it was planned (a
+newer run already handled the pair) is superseded.
 
 Edits made by people while a run is in flight are never overwritten nor swallowed: the QuickBooks write carries the
 SyncToken the plan was computed from (a newer one means QuickBooks changed meanwhile: the row is superseded and the
@@ -182,18 +184,24 @@ class Loader:
         return {**self._apply_pair({**row, "st_id": st_id, "qbo_id": qbo_id}, payload), "adopted": True}
 
     def _do_create_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Create, and look only when QuickBooks says the name is taken (6240). DisplayName is unique across
+        customers, vendors and employees, so QuickBooks itself refuses a second customer with the name: a lost reply
+        whose retry was not replayed by its requestid ends here too, and the holder (our own create) is adopted.
+        One call per create instead of four, which matters at 500 requests per minute."""
         st_id, canon = int(row["st_id"]), row["payload"]["canon"]
         if (linked := store.link_for_st(self.conn, self.tenant_id, st_id)) is not None:
             return {"qbo_id": linked, "note": "already linked"}
         display = row["payload"]["display_name"] or qbo_safe_name(canon["name"] or f"Synchroteam customer {st_id}")
         for attempt in range(2):
-            adopted, display = self._look_before_create(display, canon, st_id)
-            if adopted is not None:
-                return {"qbo_id": str(adopted["Id"]), **self._adopt(row, st_id, str(adopted["Id"]), canon, adopted)}
             try:
                 obj = self.qbo.create("Customer", mapping.canon_to_qbo(canon, display), self.request_id(row, f"c{attempt}"))
                 break
-            except DuplicateNameError:
+            except DuplicateNameError as err:
+                holder = self._name_holder(err, display)
+                if holder is not None and holder.get("_entity") == "Customer" \
+                        and store.link_for_qbo(self.conn, self.tenant_id, str(holder["Id"])) is None \
+                        and match_key(holder.get("DisplayName")) == match_key(display):
+                    return {"qbo_id": str(holder["Id"]), **self._adopt(row, st_id, str(holder["Id"]), canon, holder)}
                 if attempt:
                     raise
                 display = unique_display_name(canon["name"] or display, st_id, taken=True)
@@ -202,15 +210,18 @@ class Loader:
         store.save_base(self.conn, self.tenant_id, "qbo", str(obj["Id"]), mapping.qbo_to_canon(obj), obj.get("SyncToken"))
         return {"qbo_id": str(obj["Id"]), "display_name": obj.get("DisplayName")}
 
-    def _look_before_create(self, display: str, canon: Canon, st_id: int) -> tuple[dict[str, Any] | None, str]:
-        """An existing unlinked customer with the same name is adopted (it may be our own earlier create whose reply
-        was lost); a name used by a vendor, an employee or a linked customer makes the DisplayName unique."""
-        for hit in self.qbo.find_by_display_name(display):
-            if hit.get("_entity") == "Customer" and store.link_for_qbo(self.conn, self.tenant_id, str(hit["Id"])) is None \
-                    and match_key(hit.get("DisplayName")) == match_key(display):
-                return hit, display
-            return None, unique_display_name(canon["name"] or display, st_id, taken=True)
-        return None, display
+    def _name_holder(self, err: DuplicateNameError, display: str) -> dict[str, Any] | None:
+        """Who holds a DisplayName: the customer named by the fault's ``Id=NNN`` when its name really is this one
+        (ids are per entity type: a vendor 58 and a customer 58 may both exist), else a look-up by name."""
+        if err.existing_id:
+            try:
+                customer = self.qbo.get("Customer", str(err.existing_id))
+            except NotFoundError:
+                customer = None
+            if customer is not None and (customer.get("DisplayName") or "").strip().casefold() == display.casefold():
+                return {**customer, "_entity": "Customer"}
+        hits = self.qbo.find_by_display_name(display)
+        return hits[0] if hits else None
 
     def _do_create_st(self, row: dict[str, Any]) -> dict[str, Any]:
         qbo_id, canon = str(row["qbo_id"]), row["payload"]["canon"]
