@@ -20,8 +20,6 @@ import pandas as pd
 from stqbo_sync.model import CANON_FIELDS, Canon
 from stqbo_sync.names import match_key
 
-SIDES = ("st", "qbo")
-
 
 @dataclass
 class PairMerge:
@@ -32,14 +30,6 @@ class PairMerge:
     to_qbo: Canon = field(default_factory=dict)
     to_st: Canon = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def frame(records: dict[Any, Canon | None], suffix: str) -> pd.DataFrame:
-    """Canonical records keyed by id -> one column per field, suffixed, values as nullable strings."""
-    df = pd.DataFrame.from_dict({k: v for k, v in records.items() if v is not None}, orient="index",
-                                columns=list(CANON_FIELDS))
-    df = df.astype("string")
-    return df.add_suffix(suffix)
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:

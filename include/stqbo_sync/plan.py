@@ -12,7 +12,6 @@ Row actions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -48,18 +47,6 @@ class Plan:
             payload: dict[str, Any] | None = None, status: str = "pending", base_hash: str | None = None) -> None:
         self.rows.append({"action": action, "reason": reason, "st_id": st_id, "qbo_id": qbo_id,
                           "payload": payload or {}, "status": status, "base_hash": base_hash})
-
-
-def st_modified(raw: dict[str, Any]) -> datetime | None:
-    value = raw.get("dateModified")
-    if not value:
-        return None
-    return datetime.strptime(str(value)[:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-
-
-def qbo_modified(raw: dict[str, Any]) -> datetime | None:
-    value = (raw.get("MetaData") or {}).get("LastUpdatedTime")
-    return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
 def build(inp: PlanInputs) -> Plan:
@@ -150,10 +137,6 @@ def pair_frame(pairs: list[Pair], inp: PlanInputs) -> pd.DataFrame:
              _canon_frame([(p[4] or {}).get("canon") for p in pairs]).add_suffix("_stb"),
              _canon_frame([(p[5] or {}).get("canon") for p in pairs]).add_suffix("_qbob")]
     return pd.concat(parts, axis=1)
-
-
-def _s(value: Any) -> Any:
-    return None if value is None else str(value)
 
 
 def pair_payload(mode: str, m: merge.PairMerge, st_cur: Canon, qbo_cur: Canon, st_base: dict[str, Any] | None,

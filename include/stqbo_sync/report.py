@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+# plan actions that write one side only (link and update rows are counted per side they wrote)
 ACTION_SIDE = {
-    "create_qbo": ("create", "QuickBooks"), "update_qbo": ("update", "QuickBooks"),
-    "create_st": ("create", "Synchroteam"), "update_st": ("update", "Synchroteam"),
-    "deactivate_qbo": ("deactivate", "QuickBooks"), "link": ("link", "both"),
+    "create_qbo": ("create", "QuickBooks"), "create_st": ("create", "Synchroteam"),
+    "deactivate_qbo": ("deactivate", "QuickBooks"),
 }
 
 
