@@ -34,6 +34,8 @@ from typing import Any
 
 import requests
 
+from devenv.airflow_base import airflow_base_env
+
 REPO = Path(__file__).resolve().parent.parent
 # The defaults are what the docs name; the STQBO_AIRFLOW_* variables exist so that a test can run a second,
 # isolated instance (tests/e2e/test_airflow_up.py) next to a developer's own.
@@ -72,14 +74,10 @@ def say(msg: str) -> None:
 def airflow_env(conns: dict[str, str]) -> dict[str, str]:
     """The environment of every Airflow process (Airflow reads its config once, from here)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(airflow_base_env(VAR))
     env.update({
-        "AIRFLOW_HOME": str(VAR),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{VAR / 'airflow.db'}",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(VAR / "passwords.json"),
         "AIRFLOW__API__PORT": str(API_PORT),
@@ -87,7 +85,6 @@ def airflow_env(conns: dict[str, str]) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{API_PORT}/execution/",
         "AIRFLOW__API__WORKERS": "1",
         "PYTHONPATH": os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO)),
-        "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
         MARKER: str(VAR),
     })
     if LOG_SERVER_PORTS:

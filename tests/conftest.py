@@ -17,23 +17,12 @@ from typing import Any
 import psycopg2
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="stqbo-airflow-home-"))
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "STQBO_RETRY_DELAY_SECONDS": "1",
-        "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", tempfile.gettempdir()),
-    }
-)
+from devenv import pg, sims
+from devenv.airflow_base import REPO, airflow_base_env
 
-from devenv import pg, sims  # noqa: E402
+os.environ.update(airflow_base_env(Path(tempfile.mkdtemp(prefix="stqbo-airflow-home-"))))
+os.environ.update({"AIRFLOW__CORE__UNIT_TEST_MODE": "False", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+                   "STQBO_RETRY_DELAY_SECONDS": "1"})
 
 QBO_CLIENT_ID = "demo-client"
 QBO_CLIENT_SECRET = "demo-secret"
