@@ -56,7 +56,7 @@ airflow-stop:
 	@devenv/airflow_down.sh
 
 connect: $(RUNTIME_STAMP)
-	@$(BIN)/python -m stqbo_hooks.connect $(ARGS)
+	@$(BIN)/python -m stqbo_api.connect $(ARGS)
 
 bench: $(DEV_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

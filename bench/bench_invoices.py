@@ -18,9 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 from devenv import pg, sims
-from stqbo_hooks.quickbooks_client import QuickBooksClient
-from stqbo_hooks.synchroteam_client import SynchroteamClient
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api.quickbooks import QuickBooksClient
+from stqbo_api.synchroteam import SynchroteamClient
+from stqbo_api.tokens import TokenStore
 from stqbo_sync import invoices, store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -55,9 +55,9 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     from devenv import pg, sims
-    from stqbo_hooks.quickbooks_client import QuickBooksClient
-    from stqbo_hooks.synchroteam_client import SynchroteamClient
-    from stqbo_hooks.tokens import TokenStore
+    from stqbo_api.quickbooks import QuickBooksClient
+    from stqbo_api.synchroteam import SynchroteamClient
+    from stqbo_api.tokens import TokenStore
     from stqbo_sync import service
 
     server = pg.find_or_start(REPO / "var" / "pgdata")

@@ -61,13 +61,13 @@ def _runtime() -> Any:
     ctx = get_current_context()
     params = ctx["params"]
     hook = QuickBooksHook()
-    qbo = hook.client
+    qbo = hook.get_conn()
     extra = hook.get_connection(hook.quickbooks_conn_id).extra_dejson
     return Runtime(
         dsn=state_db_dsn(),
         run_id=ctx["run_id"],
         qbo=qbo,
-        st=SynchroteamHook().client,
+        st=SynchroteamHook().get_conn(),
         mode=params.get("mode", "sync"),
         dry_run=bool(params.get("dry_run", False)),
         scheduled=str(getattr(ctx["dag_run"], "run_type", "")).lower().endswith("scheduled"),

@@ -35,8 +35,8 @@ import psycopg2
 import requests
 from psycopg2 import sql
 
-from stqbo_hooks.connections import postgres_dsn
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api.dsn import postgres_dsn
+from stqbo_api.tokens import TokenStore
 
 log = logging.getLogger("stqbo_bootstrap")
 

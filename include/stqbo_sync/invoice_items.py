@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stqbo_hooks.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
+from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
 from stqbo_sync import invoice_ledger, store
 from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
 

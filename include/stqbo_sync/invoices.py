@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from stqbo_hooks.errors import (
+from stqbo_api.errors import (
     ApiError,
     AuthError,
     NotFoundError,

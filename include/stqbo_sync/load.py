@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from stqbo_hooks.errors import (
+from stqbo_api.errors import (
     ApiError,
     AuthError,
     DuplicateNameError,

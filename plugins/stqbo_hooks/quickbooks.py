@@ -20,29 +20,16 @@ The tokens live encrypted in the state DB (connection ``sync_state_db``), see ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from airflow.sdk import BaseHook
 
-from stqbo_hooks.connections import (
-    QUICKBOOKS_CONN_FIELDS,
-    QUICKBOOKS_UI_BEHAVIOUR,
-    as_bool,
-    base_url,
-    extra_value,
-    legacy_widgets,
-    postgres_dsn,
-)
-from stqbo_hooks.quickbooks_client import (
-    DEFAULT_TOKEN_URL,
-    BatchResult,
-    CdcResult,
-    QuickBooksClient,
-)
-from stqbo_hooks.redact import add_listener
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api.dsn import base_url, postgres_dsn
+from stqbo_api.options import as_bool, extra_value
+from stqbo_api.quickbooks import DEFAULT_TOKEN_URL, QuickBooksClient
+from stqbo_api.redact import add_listener, scrub
+from stqbo_api.tokens import TokenStore
+from stqbo_hooks.connections import QUICKBOOKS_CONN_FIELDS, QUICKBOOKS_UI_BEHAVIOUR, legacy_widgets
 
 STATE_DB_CONN_ID = "sync_state_db"
 
@@ -60,7 +47,8 @@ def state_db_dsn(conn_id: str = STATE_DB_CONN_ID) -> str:
 
 
 class QuickBooksHook(BaseHook):
-    """QuickBooks Online for one realm; every method of ``QuickBooksClient`` is available here."""
+    """QuickBooks Online for one realm: ``get_conn()`` returns the configured ``QuickBooksClient`` (as HttpHook's
+    returns its session); everything the sync does goes through that client."""
 
     conn_name_attr = "quickbooks_conn_id"
     default_conn_name = "quickbooks_default"
@@ -96,10 +84,6 @@ class QuickBooksHook(BaseHook):
             self._client = self._build_client()
         return self._client
 
-    @property
-    def client(self) -> QuickBooksClient:
-        return self.get_conn()
-
     def _build_client(self) -> QuickBooksClient:
         add_listener(_airflow_masker)
         conn = self.get_connection(self.quickbooks_conn_id)
@@ -121,62 +105,6 @@ class QuickBooksHook(BaseHook):
             **self._client_options,
         )
 
-    # ------------------------------------------------------------------------------- delegated interface
-
-    @property
-    def realm_id(self) -> str:
-        return self.client.realm_id
-
-    @property
-    def environment(self) -> str:
-        return self.client.environment
-
-    @property
-    def use_synchroteam_invoice_numbers(self) -> bool:
-        return self.client.use_synchroteam_invoice_numbers
-
-    def query(self, statement: str) -> Iterator[dict[str, Any]]:
-        return self.client.query(statement)
-
-    def count(self, statement: str) -> int:
-        return self.client.count(statement)
-
-    def cdc(self, entities: Sequence[str], changed_since: datetime) -> CdcResult:
-        return self.client.cdc(entities, changed_since)
-
-    def get(self, entity: str, entity_id: str) -> dict[str, Any]:
-        return self.client.get(entity, entity_id)
-
-    def create(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
-        return self.client.create(entity, body, request_id)
-
-    def update(self, entity: str, body: dict[str, Any], request_id: str, sparse: bool = True) -> dict[str, Any]:
-        return self.client.update(entity, body, request_id, sparse=sparse)
-
-    def deactivate_customer(self, customer_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
-        return self.client.deactivate_customer(customer_id, sync_token, request_id)
-
-    def deactivate(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
-        return self.client.deactivate(entity, entity_id, sync_token, request_id)
-
-    def void_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
-        return self.client.void_invoice(invoice_id, sync_token, request_id)
-
-    def delete_invoice(self, invoice_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
-        return self.client.delete_invoice(invoice_id, sync_token, request_id)
-
-    def find_by_display_name(self, name: str) -> list[dict[str, Any]]:
-        return self.client.find_by_display_name(name)
-
-    def batch(self, items: list[dict[str, Any]], request_id_prefix: str | None = None) -> dict[str, BatchResult]:
-        return self.client.batch(items, request_id_prefix)
-
-    def get_preferences(self) -> dict[str, Any]:
-        return self.client.get_preferences()
-
-    def get_company_info(self) -> dict[str, Any]:
-        return self.client.get_company_info()
-
     def test_connection(self) -> tuple[bool, str]:
         """Used by the UI's Test button: reads CompanyInfo (also proves the state DB and refresh token)."""
         try:
@@ -187,6 +115,4 @@ class QuickBooksHook(BaseHook):
 
 
 def _safe(err: Exception) -> str:
-    from stqbo_hooks.redact import scrub
-
     return scrub(str(err), limit=300) or type(err).__name__

@@ -10,15 +10,14 @@ Connection ``synchroteam_default`` (type ``synchroteam``): ``host`` = API base U
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from airflow.sdk import BaseHook
 
-from stqbo_hooks.connections import SYNCHROTEAM_UI_BEHAVIOUR, base_url
-from stqbo_hooks.redact import add_listener, scrub
-from stqbo_hooks.synchroteam_client import DEFAULT_BASE_URL, SynchroteamClient, format_since, parse_date
+from stqbo_api.dsn import base_url
+from stqbo_api.redact import add_listener, scrub
+from stqbo_api.synchroteam import DEFAULT_BASE_URL, SynchroteamClient
+from stqbo_hooks.connections import SYNCHROTEAM_UI_BEHAVIOUR
 
 
 def _airflow_masker(secret: str) -> None:
@@ -28,7 +27,7 @@ def _airflow_masker(secret: str) -> None:
 
 
 class SynchroteamHook(BaseHook):
-    """One Synchroteam account; every method of ``SynchroteamClient`` is available here."""
+    """One Synchroteam account: ``get_conn()`` returns the configured ``SynchroteamClient``."""
 
     conn_name_attr = "synchroteam_conn_id"
     default_conn_name = "synchroteam_default"
@@ -56,57 +55,6 @@ class SynchroteamHook(BaseHook):
                 **self._client_options,
             )
         return self._client
-
-    @property
-    def client(self) -> SynchroteamClient:
-        return self.get_conn()
-
-    # ------------------------------------------------------------------------------- delegated interface
-
-    @property
-    def domain(self) -> str:
-        return self.client.domain
-
-    format_since = staticmethod(format_since)
-    parse_date = staticmethod(parse_date)
-
-    def list_customers(
-        self, changed_since: datetime | None = None, active: bool | None = None
-    ) -> Iterator[dict[str, Any]]:
-        return self.client.list_customers(changed_since, active)
-
-    def get_customer(
-        self, *, id: int | None = None, my_id: str | None = None, name: str | None = None
-    ) -> dict[str, Any] | None:
-        return self.client.get_customer(id=id, my_id=my_id, name=name)
-
-    def send_customer(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.client.send_customer(body)
-
-    def delete_customer(self, *, id: int | None = None, my_id: str | None = None) -> None:
-        self.client.delete_customer(id=id, my_id=my_id)
-
-    def list_invoices(
-        self,
-        changed_since: datetime | None = None,
-        created_since: datetime | None = None,
-        paid_since: datetime | None = None,
-        status: str | None = None,
-        customer_id: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        return self.client.list_invoices(changed_since, created_since, paid_since, status, customer_id)
-
-    def get_invoice(self, id: int) -> dict[str, Any] | None:
-        return self.client.get_invoice(id)
-
-    def list_parts(self, changed_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        return self.client.list_parts(changed_since)
-
-    def get_part(self, reference: str) -> dict[str, Any] | None:
-        return self.client.get_part(reference)
-
-    def send_part(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.client.send_part(body)
 
     def test_connection(self) -> tuple[bool, str]:
         """Used by the UI's Test button: reads one customer."""

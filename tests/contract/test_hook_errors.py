@@ -7,9 +7,9 @@ import pickle
 
 import pytest
 
-from stqbo_hooks import errors as e
-from stqbo_hooks.redact import REDACTED, register_secret, scrub
-from stqbo_hooks.transport import RetryPolicy, SlidingWindowLimiter
+from stqbo_api import errors as e
+from stqbo_api.redact import REDACTED, register_secret, scrub
+from stqbo_api.transport import RetryPolicy, SlidingWindowLimiter
 
 
 def _fault(code: str, message: str = "m", detail: str | None = "d", key: str = "Fault") -> str:
@@ -166,7 +166,7 @@ def test_realm_limits_cap_concurrency_across_threads() -> None:
     import threading
     import time
 
-    from stqbo_hooks.transport import limits_for, reset_limits
+    from stqbo_api.transport import limits_for, reset_limits
 
     reset_limits()
     limits = limits_for("quickbooks", "realm-concurrency", concurrent=2, requests_per_minute=0)
@@ -195,8 +195,8 @@ def test_realm_limits_cap_concurrency_across_threads() -> None:
 def test_a_bad_base_url_is_fatal_not_retried() -> None:
     import requests
 
-    from stqbo_hooks.errors import FatalApiError, RetriableApiError
-    from stqbo_hooks.transport import Transport
+    from stqbo_api.errors import FatalApiError, RetriableApiError
+    from stqbo_api.transport import Transport
 
     sleeps: list[float] = []
     transport = Transport("synchroteam", requests.Session(), lambda r: None, RetryPolicy(sleep=sleeps.append))

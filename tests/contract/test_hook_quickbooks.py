@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from stqbo_hooks.errors import (
+from stqbo_api.errors import (
     AuthError,
     DuplicateNameError,
     NotFoundError,
@@ -23,9 +23,9 @@ from stqbo_hooks.errors import (
     StaleObjectError,
     ValidationError,
 )
-from stqbo_hooks.quickbooks_client import QuickBooksClient, escape_query_value, validate_request_id
-from stqbo_hooks.tokens import TokenStore
-from stqbo_hooks.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
+from stqbo_api.quickbooks import QuickBooksClient, escape_query_value, validate_request_id
+from stqbo_api.tokens import TokenStore
+from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
 
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
 REPO = Path(__file__).resolve().parents[2]
@@ -335,8 +335,8 @@ def test_a_persistent_401_is_raised_after_one_refresh(qbo: Any, client: QuickBoo
 
 _SECOND_PROCESS = """
 import json, sys
-from stqbo_hooks.quickbooks_client import QuickBooksClient
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api.quickbooks import QuickBooksClient
+from stqbo_api.tokens import TokenStore
 a = json.loads(sys.argv[1])
 c = QuickBooksClient(a["url"], a["realm"], "demo-client", "demo-secret", TokenStore(a["dsn"], "demo-secret"),
                      a["url"] + "/oauth2/v1/tokens/bearer", initial_refresh_token=a["initial"])
@@ -389,10 +389,10 @@ def test_hook_from_airflow_connections(qbo_conn: dict[str, str], state_db_conn: 
     hook = QuickBooksHook()
     ok, message = hook.test_connection()
     assert ok, message
-    assert hook.realm_id == qbo_conn["realm_id"] and hook.use_synchroteam_invoice_numbers is False
-    assert hook.environment == "sandbox"
-    created = hook.create("Customer", {"DisplayName": "Via Hook"}, "req-hook-1")
-    assert [r["Id"] for r in hook.find_by_display_name("Via Hook")] == [created["Id"]]
+    assert hook.get_conn().realm_id == qbo_conn["realm_id"] and hook.get_conn().use_synchroteam_invoice_numbers is False
+    assert hook.get_conn().environment == "sandbox"
+    created = hook.get_conn().create("Customer", {"DisplayName": "Via Hook"}, "req-hook-1")
+    assert [r["Id"] for r in hook.get_conn().find_by_display_name("Via Hook")] == [created["Id"]]
     behaviour = QuickBooksHook.get_ui_field_behaviour()
     assert behaviour["relabeling"]["password"] == "OAuth client secret"
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from stqbo_hooks.errors import ApiError, AuthError, DuplicateNameError, ReauthorizationRequired
+from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, ReauthorizationRequired
+from stqbo_api.tokens import TokenStore
+from stqbo_api.transport import RetryPolicy
 
 # The hooks import Airflow, whose logging setup must run before caplog attaches its handler.
 from stqbo_hooks.quickbooks import QuickBooksHook
 from stqbo_hooks.synchroteam import SynchroteamHook
-from stqbo_hooks.tokens import TokenStore
-from stqbo_hooks.transport import RetryPolicy
 
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
 ST_DOMAIN, ST_API_KEY = "demo", "demo-api-key"
@@ -41,7 +41,7 @@ def test_no_secret_in_logs_exceptions_or_error_bodies(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    for name in ("requests", "urllib3", "stqbo_hooks", "airflow"):
+    for name in ("requests", "urllib3", "stqbo_hooks", "stqbo_api", "airflow"):
         caplog.set_level(logging.DEBUG, logger=name)
     errors: list[ApiError] = []
     messages: list[str] = []
@@ -57,33 +57,33 @@ def test_no_secret_in_logs_exceptions_or_error_bodies(
     hook = QuickBooksHook(**FAST)
     messages.append(hook.test_connection()[1])
     remember_tokens()
-    created = hook.create("Customer", {"DisplayName": "Secret Test Co"}, "req-secret-1")
-    hook.update("Customer", {"Id": created["Id"], "SyncToken": created["SyncToken"], "GivenName": "S"}, "req-secret-2")
-    list(hook.query("SELECT * FROM Customer WHERE Active IN (true, false)"))
-    assert isinstance(_failing(errors, lambda: hook.create("Customer", {"DisplayName": "Secret Test Co"},
+    created = hook.get_conn().create("Customer", {"DisplayName": "Secret Test Co"}, "req-secret-1")
+    hook.get_conn().update("Customer", {"Id": created["Id"], "SyncToken": created["SyncToken"], "GivenName": "S"}, "req-secret-2")
+    list(hook.get_conn().query("SELECT * FROM Customer WHERE Active IN (true, false)"))
+    assert isinstance(_failing(errors, lambda: hook.get_conn().create("Customer", {"DisplayName": "Secret Test Co"},
                                                            "req-secret-3")), DuplicateNameError)
     qbo.admin("POST", "/_sim/clock", json={"advance_seconds": 3700})
-    hook.get_company_info()  # 401 -> refresh -> retry
+    hook.get_conn().get_company_info()  # 401 -> refresh -> retry
     remember_tokens()
     qbo.admin("POST", "/_sim/faults", json={"faults": [{"path": "/companyinfo/", "action": "error", "status": 401,
                                                         "times": 2}]})
-    assert isinstance(_failing(errors, hook.get_company_info), AuthError)
+    assert isinstance(_failing(errors, hook.get_conn().get_company_info), AuthError)
     remember_tokens()
     # A second realm connection whose refresh token is refused: invalid_grant.
     monkeypatch.setenv("AIRFLOW_CONN_QUICKBOOKS_REVOKED", _revoked_conn(qbo, qbo_conn))
     revoked = QuickBooksHook("quickbooks_revoked", **FAST)
-    assert isinstance(_failing(errors, revoked.get_company_info), ReauthorizationRequired)
+    assert isinstance(_failing(errors, revoked.get_conn().get_company_info), ReauthorizationRequired)
     messages.append(revoked.test_connection()[1])
 
     # Synchroteam: reads, a write, a failing call, a wrong API key.
     st_hook = SynchroteamHook(**FAST)
     messages.append(st_hook.test_connection()[1])
-    st_hook.send_customer({"myId": "QBO-1", "name": "Secret Test Co", "address": "1 Main St"})
-    list(st_hook.list_customers())
-    _failing(errors, lambda: st_hook.send_customer({"myId": "QBO-2"}))
+    st_hook.get_conn().send_customer({"myId": "QBO-1", "name": "Secret Test Co", "address": "1 Main St"})
+    list(st_hook.get_conn().list_customers())
+    _failing(errors, lambda: st_hook.get_conn().send_customer({"myId": "QBO-2"}))
     monkeypatch.setenv("AIRFLOW_CONN_SYNCHROTEAM_WRONG", st_conn_json(st, "wrong-api-key-123"))
     wrong = SynchroteamHook("synchroteam_wrong", **FAST)
-    _failing(errors, lambda: wrong.get_customer(id=1))
+    _failing(errors, lambda: wrong.get_conn().get_customer(id=1))
     messages.append(wrong.test_connection()[1])
 
     secrets = {CLIENT_SECRET, ST_API_KEY, "wrong-api-key-123", "RT1-revoked-token-0001"} | tokens
@@ -121,7 +121,7 @@ def test_no_secret_in_the_logs_of_a_full_dag_run(
     qbo.admin("POST", "/_sim/seed", json={"Customer": [{"DisplayName": "Only In QuickBooks"}]}).raise_for_status()
     st.admin("POST", "/_sim/seed", json={"customers": [{"name": "Only In Synchroteam", "address": "1 Main St"}]})
     caplog.set_level(logging.DEBUG)
-    for name in ("requests", "urllib3", "stqbo_hooks", "stqbo_sync", "airflow"):
+    for name in ("requests", "urllib3", "stqbo_hooks", "stqbo_api", "stqbo_sync", "airflow"):
         caplog.set_level(logging.DEBUG, logger=name)
     dag_run = sync_dag.test(run_conf={"mode": "sync"})
     printed = capfd.readouterr()

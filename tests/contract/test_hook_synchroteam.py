@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from stqbo_hooks.errors import AuthError, QuotaExhaustedError, RetriableApiError, ValidationError
-from stqbo_hooks.synchroteam_client import SynchroteamClient, format_since, parse_date
-from stqbo_hooks.transport import RetryPolicy
+from stqbo_api.errors import AuthError, QuotaExhaustedError, RetriableApiError, ValidationError
+from stqbo_api.synchroteam import SynchroteamClient, format_since, parse_date
+from stqbo_api.transport import RetryPolicy
 
 DOMAIN, API_KEY = "demo", "demo-api-key"
 
@@ -249,6 +249,6 @@ def test_hook_from_airflow_connection(st_conn: Any) -> None:
     _seed(st_conn, customers=[_customer(1)])
     hook = SynchroteamHook()
     assert hook.test_connection()[0] is True
-    assert hook.domain == DOMAIN
-    assert [c["name"] for c in hook.list_customers()] == ["Customer 001"]
+    assert hook.get_conn().domain == DOMAIN
+    assert [c["name"] for c in hook.get_conn().list_customers()] == ["Customer 001"]
     assert SynchroteamHook.get_ui_field_behaviour()["relabeling"]["password"] == "API key"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from stqbo_hooks.errors import ReauthorizationRequired
-from stqbo_hooks.tokens import TokenSet, TokenStore
+from stqbo_api.errors import ReauthorizationRequired
+from stqbo_api.tokens import TokenSet, TokenStore
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 import yaml
 
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api.tokens import TokenStore
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yaml"
@@ -324,7 +324,7 @@ def test_connect_quickbooks_stores_a_token_the_client_can_use(
 ) -> None:
     """The quickbooks-connect step against the real simulator; then the client, built the way the hook builds
     it from the same connection (no refresh token in it), reaches the company with the stored token."""
-    from stqbo_hooks.quickbooks_client import QuickBooksClient
+    from stqbo_api.quickbooks import QuickBooksClient
 
     compose_conn = conn(services, "AIRFLOW_CONN_QUICKBOOKS_DEFAULT")
     local = _local(compose_conn, qbo.url)

@@ -73,5 +73,5 @@ def runtime(state_db: str, run_id: str, mode: str = "sync") -> Any:
     from stqbo_hooks.synchroteam import SynchroteamHook
     from stqbo_sync import service
 
-    return service.Runtime(dsn=state_db, run_id=run_id, qbo=QuickBooksHook().client, st=SynchroteamHook().client,
+    return service.Runtime(dsn=state_db, run_id=run_id, qbo=QuickBooksHook().get_conn(), st=SynchroteamHook().get_conn(),
                            mode=mode)

@@ -1,4 +1,4 @@
-"""`make connect` (python -m stqbo_hooks.connect) end to end against the QuickBooks simulator's authorize page.
+"""`make connect` (python -m stqbo_api.connect) end to end against the QuickBooks simulator's authorize page.
 
 The CLI runs as a real subprocess (as `make connect` runs it); the test plays the person in the browser by
 fetching the printed authorize URL with `requests`, which follows the simulator's 302 to the CLI's localhost
@@ -24,8 +24,8 @@ import pytest
 import requests
 
 from devenv import sims
-from stqbo_hooks import connect
-from stqbo_hooks.tokens import TokenStore
+from stqbo_api import connect
+from stqbo_api.tokens import TokenStore
 
 REPO = connect.REPO
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
@@ -33,7 +33,7 @@ CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
 
 @dataclass
 class CliRun:
-    """A running `python -m stqbo_hooks.connect`, its output read line by line in a thread."""
+    """A running `python -m stqbo_api.connect`, its output read line by line in a thread."""
 
     proc: subprocess.Popen[str]
     port: int
@@ -63,7 +63,7 @@ class CliRun:
 
 def _start_cli(qbo: sims.SimProcess, state_db: str, *extra: str, env: dict[str, str] | None = None) -> CliRun:
     port = sims.free_port()
-    cmd = [sys.executable, "-m", "stqbo_hooks.connect", "--authorize-url", f"{qbo.url}/connect/oauth2",
+    cmd = [sys.executable, "-m", "stqbo_api.connect", "--authorize-url", f"{qbo.url}/connect/oauth2",
            "--token-url", f"{qbo.url}/oauth2/v1/tokens/bearer", "--redirect-port", str(port),
            "--state-db-url", state_db, "--no-browser", "--timeout", "60", *extra]
     full_env = {**os.environ, "PYTHONPATH": f"{REPO}/include:{REPO}/plugins:{REPO}",

@@ -45,8 +45,8 @@ step = stg.one_of(
 
 def run(state_db: str, mode: str = "sync") -> None:
     """One run, tasks in DAG order; a failing task ends it like Airflow would, and `report` always runs."""
-    rt = service.Runtime(dsn=state_db, run_id=f"prop__{next(_run_ids)}", qbo=QuickBooksHook().client,
-                         st=SynchroteamHook().client, mode=mode)
+    rt = service.Runtime(dsn=state_db, run_id=f"prop__{next(_run_ids)}", qbo=QuickBooksHook().get_conn(),
+                         st=SynchroteamHook().get_conn(), mode=mode)
     failed = False
     try:
         service.extract_synchroteam(rt)

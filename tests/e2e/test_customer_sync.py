@@ -200,8 +200,8 @@ def test_scheduled_runs_wait_for_a_first_run_triggered_by_hand(qbo, st, run_dag,
     from stqbo_sync import service
 
     def runtime(scheduled: bool) -> service.Runtime:
-        return service.Runtime(dsn=state_db, run_id="scheduled__x", qbo=QuickBooksHook().client,
-                               st=SynchroteamHook().client, scheduled=scheduled)
+        return service.Runtime(dsn=state_db, run_id="scheduled__x", qbo=QuickBooksHook().get_conn(),
+                               st=SynchroteamHook().get_conn(), scheduled=scheduled)
 
     assert "first run" in (service.scheduled_run_blocked(runtime(True)) or "")
     assert service.scheduled_run_blocked(runtime(False)) is None

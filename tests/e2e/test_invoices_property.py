@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as stg
 
-from stqbo_hooks.errors import ApiError
-from stqbo_hooks.quickbooks_client import QuickBooksClient
-from stqbo_hooks.synchroteam_client import SynchroteamClient
-from stqbo_hooks.tokens import TokenStore
-from stqbo_hooks.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
+from stqbo_api.errors import ApiError
+from stqbo_api.quickbooks import QuickBooksClient
+from stqbo_api.synchroteam import SynchroteamClient
+from stqbo_api.tokens import TokenStore
+from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
 from stqbo_sync import invoices, store
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line

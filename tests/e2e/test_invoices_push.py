@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from stqbo_hooks.errors import RetriableApiError, ValidationError
-from stqbo_hooks.quickbooks_client import QuickBooksClient
-from stqbo_hooks.synchroteam_client import SynchroteamClient
-from stqbo_hooks.tokens import TokenStore
-from stqbo_hooks.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
+from stqbo_api.errors import RetriableApiError, ValidationError
+from stqbo_api.quickbooks import QuickBooksClient
+from stqbo_api.synchroteam import SynchroteamClient
+from stqbo_api.tokens import TokenStore
+from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
 from stqbo_sync import invoice_ledger, invoices, store
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line, unlimited  # noqa: F401 (autouse fixture)

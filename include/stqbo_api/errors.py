@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from stqbo_hooks.redact import scrub
+from stqbo_api.redact import scrub
 
 QUICKBOOKS = "quickbooks"
 SYNCHROTEAM = "synchroteam"

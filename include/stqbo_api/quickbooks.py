@@ -2,7 +2,7 @@
 
 Every call: ``minorversion=75``, a bearer token from the token store (refreshed shortly before it expires and
 once more on a 401), the per-realm client-side limits, retries for retriable errors only, and one mapping of
-status and body into ``stqbo_hooks.errors``. Every write carries the caller's ``requestid`` (reused on each
+status and body into ``stqbo_api.errors``. Every write carries the caller's ``requestid`` (reused on each
 retry), so a create whose reply was lost is not applied twice.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from stqbo_hooks.errors import (
+from stqbo_api.errors import (
     QUICKBOOKS,
     ApiError,
     AuthError,
@@ -32,9 +32,9 @@ from stqbo_hooks.errors import (
     map_quickbooks_error,
     parse_quickbooks_fault,
 )
-from stqbo_hooks.redact import register_secret
-from stqbo_hooks.tokens import TokenSet, TokenStore, with_expiry
-from stqbo_hooks.transport import (
+from stqbo_api.redact import register_secret
+from stqbo_api.tokens import TokenSet, TokenStore, with_expiry
+from stqbo_api.transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     RealmLimits,

@@ -32,8 +32,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from stqbo_hooks.errors import QUICKBOOKS, REAUTHORISE_HINT, ReauthorizationRequired
-from stqbo_hooks.redact import register_secret
+from stqbo_api.errors import QUICKBOOKS, REAUTHORISE_HINT, ReauthorizationRequired
+from stqbo_api.redact import register_secret
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ client auth, stores the tokens encrypted in the state DB through ``TokenStore`` 
 proves them by reading the company's name, and prints what to put in the ``quickbooks_default`` connection
 (never the client secret nor a token).
 
-    python -m stqbo_hooks.connect [--client-id ID] [--client-secret S] [--environment sandbox|production]
+    python -m stqbo_api.connect [--client-id ID] [--client-secret S] [--environment sandbox|production]
         [--authorize-url URL] [--token-url URL] [--api-url URL] [--redirect-port 8765] [--state-db-url DSN]
         [--no-browser] [--timeout 600]
 
@@ -37,10 +37,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from stqbo_hooks.errors import ApiError, map_oauth_error
-from stqbo_hooks.quickbooks_client import BASE_URLS, DEFAULT_TOKEN_URL, QuickBooksClient
-from stqbo_hooks.redact import register_secret, scrub
-from stqbo_hooks.tokens import TokenSet, TokenStore, with_expiry
+from stqbo_api.errors import ApiError, map_oauth_error
+from stqbo_api.quickbooks import BASE_URLS, DEFAULT_TOKEN_URL, QuickBooksClient
+from stqbo_api.redact import register_secret, scrub
+from stqbo_api.tokens import TokenSet, TokenStore, with_expiry
 
 DEFAULT_AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
 SCOPE = "com.intuit.quickbooks.accounting"
@@ -97,7 +97,7 @@ class Grant:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m stqbo_hooks.connect",
+        prog="python -m stqbo_api.connect",
         description="Connect a QuickBooks Online company: sign in to Intuit in a browser, store the tokens "
         "(encrypted) in the connector's state database, and print what to put in the Airflow connection "
         f"'{CONN_ID}'.",
@@ -144,7 +144,7 @@ def resolve_state_db(option: str | None, environ: dict[str, str]) -> tuple[str, 
 
 def _dsn_from_airflow_conn(value: str) -> str:
     """A psycopg2 DSN from an ``AIRFLOW_CONN_*`` value: JSON, or a URI (``postgres://`` accepted)."""
-    from stqbo_hooks.connections import postgres_dsn
+    from stqbo_api.dsn import postgres_dsn
 
     value = value.strip()
     if value.startswith("{"):

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from stqbo_hooks.errors import (
+from stqbo_api.errors import (
     SYNCHROTEAM,
     ApiError,
     FatalApiError,
@@ -30,8 +30,8 @@ from stqbo_hooks.errors import (
     quota_resets_at,
     seconds_until_reset,
 )
-from stqbo_hooks.redact import register_secret
-from stqbo_hooks.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy, Transport
+from stqbo_api.redact import register_secret
+from stqbo_api.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy, Transport
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import requests
 
-from stqbo_hooks.errors import ApiError, FatalApiError, RetriableApiError
+from stqbo_api.errors import ApiError, FatalApiError, RetriableApiError
 
 log = logging.getLogger(__name__)
 
