@@ -21,7 +21,11 @@ from devenv import pg, sims
 from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
-from stqbo_sync import invoices, store
+from stqbo_store import Conn, Scope, migrate, staging, tenants
+from stqbo_store import connect as connect_db
+from stqbo_store import mapping as mapping_db
+from stqbo_sync import invoices
+from stqbo_sync.types import RunContext
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,14 +49,15 @@ def seed(qbo: sims.SimProcess, st: sims.SimProcess, n: int) -> None:
     st.admin("POST", "/_sim/seed", json=body).raise_for_status()
 
 
-def phase(name: str, qbo: sims.SimProcess, st_sim: sims.SimProcess, conn: store.Conn, q: QuickBooksClient,
+def phase(name: str, qbo: sims.SimProcess, st_sim: sims.SimProcess, conn: Conn, q: QuickBooksClient,
           s: SynchroteamClient, tenant: int, run_id: str) -> None:
     staged = [(int(i["id"]), i) for i in st_sim.admin("GET", "/_sim/state").json()["invoices"]]
-    store.replace_staged(conn, "st_invoice", tenant, run_id, staged)
+    ctx = RunContext(conn, tenant, run_id)
+    staging.replace(ctx, "st_invoice", staged)
     conn.commit()
     qbo.admin("DELETE", "/_sim/requests")
     started = time.perf_counter()
-    counts = invoices.push(conn, q, s, tenant, run_id, "sync", False, {})
+    counts = invoices.push(ctx, q, s, {})
     elapsed = time.perf_counter() - started
     log = qbo.requests_log()
     kinds = Counter(f"{r['method']} {r['path'].rsplit('/', 1)[-1]}" for r in log)
@@ -77,12 +82,12 @@ def main() -> None:
                              qbo.url + "/oauth2/v1/tokens/bearer", initial_refresh_token=grant["refresh_token"])
         s = SynchroteamClient(st_sim.url, "demo", "demo-api-key")
         seed(qbo, st_sim, n)
-        conn = store.connect(dsn)
-        store.migrate(conn)
-        tenant = store.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
+        conn = connect_db(dsn)
+        migrate.migrate(conn)
+        tenant = tenants.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
         st_ids = {c["name"]: c["id"] for c in st_sim.admin("GET", "/_sim/state").json()["customers"]}
         for c in qbo.admin("GET", "/_sim/state").json()["Customer"]:
-            store.add_link(conn, tenant, int(st_ids[c["DisplayName"]]), str(c["Id"]), "match", "bench")
+            mapping_db.add_link(Scope(conn, tenant, "bench"), int(st_ids[c["DisplayName"]]), str(c["Id"]), "match")
         conn.commit()
         print(f"{n} invoices, {len(st_ids)} customers, 20 parts")
         phase("first push (create)", qbo, st_sim, conn, q, s, tenant, "bench-1")

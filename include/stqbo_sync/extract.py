@@ -16,8 +16,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from stqbo_sync import store
+from stqbo_store import extracts, staging
+from stqbo_store import mapping as mapping_db
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
+from stqbo_sync.types import Mode, RunContext
 
 log = logging.getLogger(__name__)
 
@@ -28,51 +30,53 @@ FULL_RECONCILE_EVERY = timedelta(hours=24)
 ALL_CUSTOMERS = "SELECT * FROM Customer WHERE Active IN (true, false)"
 
 
-def _full_read_due(conn: store.Conn, tenant_id: int, side: str, mode: str, watermark: str | None) -> bool:
-    if mode in ("upload", "download") or watermark is None:
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _full_read_due(ctx: RunContext, side: str, watermark: str | None) -> bool:
+    if ctx.mode in (Mode.UPLOAD, Mode.DOWNLOAD) or watermark is None:
         return True
-    last = store.last_full_read(conn, tenant_id, side, "customer")
-    return last is None or store.utcnow() - last >= FULL_RECONCILE_EVERY
+    last = extracts.last_full_read(ctx, side, "customer")
+    return last is None or utcnow() - last >= FULL_RECONCILE_EVERY
 
 
-def extract_synchroteam(conn: store.Conn, st: SynchroteamApi, tenant_id: int, run_id: str, mode: str,
-                        now: datetime | None = None) -> dict[str, Any]:
+def extract_synchroteam(ctx: RunContext, st: SynchroteamApi, now: datetime | None = None) -> dict[str, Any]:
     """Stage customers (changed or all) and invoices changed since the watermark, plus the customers of those
     invoices that are not linked yet (so `load_changes` creates them before `push_invoices` needs them)."""
-    now = now or store.utcnow()
-    wm = store.get_watermark(conn, tenant_id, "st", "customer")
-    full = _full_read_due(conn, tenant_id, "st", mode, wm)
+    now = now or utcnow()
+    wm = extracts.get_watermark(ctx, "st", "customer")
+    full = _full_read_due(ctx, "st", wm)
     since = None if full else datetime.fromisoformat(wm) - ST_OVERLAP  # type: ignore[arg-type]
     customers = {int(c["id"]): c for c in st.list_customers(changed_since=since, active=None)}
-    inv_wm = store.get_watermark(conn, tenant_id, "st", "invoice")
+    inv_wm = extracts.get_watermark(ctx, "st", "invoice")
     inv_since = datetime.fromisoformat(inv_wm) - ST_OVERLAP if inv_wm else None
-    invoices = {int(i["id"]): i for i in st.list_invoices(changed_since=inv_since)} if mode == "sync" else {}
+    invoices = {int(i["id"]): i for i in st.list_invoices(changed_since=inv_since)} if ctx.mode == Mode.SYNC else {}
     for invoice in invoices.values():
         cid = (invoice.get("customer") or {}).get("id")
-        if cid is None or int(cid) in customers or store.link_for_st(conn, tenant_id, int(cid)):
+        if cid is None or int(cid) in customers or mapping_db.link_for_st(ctx, int(cid)):
             continue
         found = st.get_customer(id=int(cid))
         if found is not None:
             customers[int(cid)] = found
-    store.replace_staged(conn, "st_customer", tenant_id, run_id, customers.items())
-    store.replace_staged(conn, "st_invoice", tenant_id, run_id, invoices.items())
-    store.record_extract(conn, tenant_id, run_id, "st", "customer", full, len(customers), now.isoformat())
-    if mode == "sync":
-        store.record_extract(conn, tenant_id, run_id, "st", "invoice", inv_wm is None, len(invoices), now.isoformat())
-    conn.commit()
+    staging.replace(ctx, "st_customer", customers.items())
+    staging.replace(ctx, "st_invoice", invoices.items())
+    extracts.record_extract(ctx, "st", "customer", full, len(customers), now.isoformat())
+    if ctx.mode == Mode.SYNC:
+        extracts.record_extract(ctx, "st", "invoice", inv_wm is None, len(invoices), now.isoformat())
     log.info("Synchroteam: staged %d customers (%s read) and %d invoices", len(customers),
              "full" if full else f"changed since {since:%Y-%m-%d %H:%M:%S}", len(invoices))  # type: ignore[str-format]
     return {"customers": len(customers), "invoices": len(invoices), "full_read": full}
 
 
-def extract_quickbooks(conn: store.Conn, qbo: QuickBooksApi, tenant_id: int, run_id: str, mode: str) -> dict[str, Any]:
+def extract_quickbooks(ctx: RunContext, qbo: QuickBooksApi) -> dict[str, Any]:
     """Stage QuickBooks customers (CDC since the watermark, or all) and every vendor and employee name."""
-    wm = store.get_watermark(conn, tenant_id, "qbo", "customer")
-    full = _full_read_due(conn, tenant_id, "qbo", mode, wm)
-    if not full and wm is not None and store.utcnow() - datetime.fromisoformat(wm) > CDC_MAX_AGE:
+    wm = extracts.get_watermark(ctx, "qbo", "customer")
+    full = _full_read_due(ctx, "qbo", wm)
+    if not full and wm is not None and utcnow() - datetime.fromisoformat(wm) > CDC_MAX_AGE:
         full = True  # CDC looks back at most 30 days
     if full:
-        started = store.utcnow()
+        started = utcnow()
         customers = {str(c["Id"]): c for c in qbo.query(ALL_CUSTOMERS)}
         next_wm = (started - QBO_OVERLAP).isoformat()
     else:
@@ -82,10 +86,9 @@ def extract_quickbooks(conn: store.Conn, qbo: QuickBooksApi, tenant_id: int, run
     others = [(entity, str(o["Id"]), o.get("DisplayName") or "")
               for entity in ("Vendor", "Employee")
               for o in qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)")]
-    store.replace_staged(conn, "qbo_customer", tenant_id, run_id, customers.items())
-    store.replace_other_names(conn, tenant_id, run_id, others)
-    store.record_extract(conn, tenant_id, run_id, "qbo", "customer", full, len(customers), next_wm)
-    conn.commit()
+    staging.replace(ctx, "qbo_customer", customers.items())
+    staging.replace_other_names(ctx, others)
+    extracts.record_extract(ctx, "qbo", "customer", full, len(customers), next_wm)
     log.info("QuickBooks: staged %d customers (%s read), %d vendor/employee names", len(customers),
              "full" if full else "CDC", len(others))
     return {"customers": len(customers), "other_names": len(others), "full_read": full}

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
-from stqbo_sync import invoice_ledger, store
+from stqbo_store import Scope
+from stqbo_store import mapping as mapping_db
 from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,9 @@ def quote(value: str) -> str:
 
 @dataclass
 class ItemResolver:
-    conn: store.Conn
+    scope: Scope
     qbo: ItemApi
     st: PartApi
-    tenant_id: int
-    run_id: str
     tenant_key: str
     us: bool
     options: dict[str, Any]
@@ -64,7 +63,7 @@ class ItemResolver:
     _sku_refused: bool = False
 
     def __post_init__(self) -> None:
-        self.links = invoice_ledger.item_links(self.conn, self.tenant_id)
+        self.links = mapping_db.item_links(self.scope)
 
     def item_for(self, part_ref: str, line: dict[str, Any]) -> dict[str, str]:
         """The ItemRef for a line; links, finds or creates the Item (created and linked at once, committed)."""
@@ -80,8 +79,8 @@ class ItemResolver:
             found, how = self._create_or_adopt(key, part, line)
         item_id = str(found["Id"])
         if not self.dry_run:
-            invoice_ledger.add_item_link(self.conn, self.tenant_id, key, item_id, how, self.run_id)
-            self.conn.commit()
+            mapping_db.add_item_link(self.scope, key, item_id, how)
+            self.scope.conn.commit()
         self.links[key] = item_id
         return {"value": item_id}
 
@@ -141,7 +140,7 @@ class ItemResolver:
         body = self.item_body(ref, part, line)
         # the run is part of the id: a task retry replays its own create, while a later run (after the item was
         # deleted or deactivated by a person) really creates a new one; Sku/Name lookups above prevent duplicates
-        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, f"{body['Name']}|{self.run_id}", "item"))
+        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, f"{body['Name']}|{self.scope.run_id}", "item"))
 
     def item_body(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         part = part or {}

@@ -37,11 +37,15 @@ from stqbo_api.errors import (
     RetriableApiError,
     StaleObjectError,
 )
-from stqbo_sync import invoice_company, invoice_ledger, store
+from stqbo_store import Scope, audit, staging
+from stqbo_store import ledger as ledger_db
+from stqbo_store import mapping as mapping_db
+from stqbo_sync import invoice_company
 from stqbo_sync import invoice_payload as payload
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.invoice_items import DRY_RUN_ITEM, ItemResolver, quote
 from stqbo_sync.invoice_payload import PayloadError
+from stqbo_sync.types import Mode, RunContext
 
 log = logging.getLogger(__name__)
 TASK = "push_invoices"
@@ -56,34 +60,32 @@ class BatchCapable(Protocol):
     def batch(self, items: list[dict[str, Any]], request_id_prefix: str | None = None) -> dict[str, Any]: ...
 
 
-def push(conn: store.Conn, qbo: QuickBooksApi, st: SynchroteamApi, tenant_id: int, run_id: str, mode: str,
-         dry_run: bool, options: dict[str, Any]) -> dict[str, Any]:
-    store.clear_errors(conn, tenant_id, run_id, TASK)
-    invoice_ledger.clear_run(conn, tenant_id, run_id)
-    conn.commit()
-    if mode != "sync":
-        log.info("mode %s: invoices are pushed in sync mode only; nothing to do", mode)
-        invoice_ledger.add_note(conn, tenant_id, run_id, f"{mode} mode moves customers only: invoices are pushed "
-                                                         "by sync runs")
-        conn.commit()
-        return {"mode": mode, "note": "invoices are pushed in sync mode only"}
-    staged = store.staged(conn, "st_invoice", tenant_id, run_id)
+def push(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi, options: dict[str, Any]) -> dict[str, Any]:
+    audit.clear_errors(ctx, TASK)
+    ledger_db.clear_run(ctx)
+    ctx.conn.commit()
+    if ctx.mode != Mode.SYNC:
+        log.info("mode %s: invoices are pushed in sync mode only; nothing to do", ctx.mode)
+        ledger_db.add_note(ctx, f"{ctx.mode} mode moves customers only: invoices are pushed by sync runs")
+        ctx.conn.commit()
+        return {"mode": str(ctx.mode), "note": "invoices are pushed in sync mode only"}
+    staged = staging.rows(ctx, "st_invoice")
     if not staged:
         log.info("no Synchroteam invoice changed since the last run")
         return {"invoices": 0}
-    pusher = Pusher(conn, qbo, st, tenant_id, run_id, dry_run, options)
+    pusher = Pusher(ctx, qbo, st, options)
     counts = pusher.run([(int(k), v) for k, v in staged])
     log.info("invoices: %s", dict(counts))
     return dict(counts)
 
 
-def summary(conn: store.Conn, tenant_id: int, run_id: str) -> dict[str, Any]:
+def summary(s: Scope) -> dict[str, Any]:
     """This run's invoices for the report: counts by status, one row per invoice, and run notes."""
-    rows = invoice_ledger.run_rows(conn, tenant_id, run_id)
+    rows = ledger_db.run_rows(s)
     counts = Counter(r["status"] for r in rows)
     table = [[r["st_number"] or f"(id {r['st_id']})", r["qbo_docnumber"] or "",
               _fmt(r["total"]), r["action"], r["status"], r["note"]] for r in rows]
-    return {"counts": dict(counts), "rows": table, "notes": invoice_ledger.notes(conn, tenant_id, run_id)}
+    return {"counts": dict(counts), "rows": table, "notes": ledger_db.notes(s)}
 
 
 def _fmt(value: Decimal | None) -> str:
@@ -120,26 +122,23 @@ class Work:
 
 @dataclass
 class Pusher:
-    conn: store.Conn
+    ctx: RunContext
     qbo: QuickBooksApi
     st: SynchroteamApi
-    tenant_id: int
-    run_id: str
-    dry_run: bool
     options: dict[str, Any]
     counts: Counter[str] = field(default_factory=Counter)
     _found: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.tenant_key = f"{self.st.domain}|{self.qbo.realm_id}|{self.tenant_id}"
+        self.tenant_key = f"{self.st.domain}|{self.qbo.realm_id}|{self.ctx.tenant_id}"
 
     # ------------------------------------------------------------------------------------------- driver
 
     def run(self, staged: list[tuple[int, dict[str, Any]]]) -> Counter[str]:
         company = invoice_company.load(self.qbo, self.options)  # type: ignore[arg-type]
         self.settings = company.settings(bool(self.options.get("use_synchroteam_invoice_numbers")))
-        self.items = ItemResolver(self.conn, self.qbo, self.st, self.tenant_id, self.run_id,  # type: ignore[arg-type]
-                                  self.tenant_key, company.us, self.options, self.dry_run)
+        self.items = ItemResolver(self.ctx, self.qbo, self.st,  # type: ignore[arg-type]
+                                  self.tenant_key, company.us, self.options, self.ctx.dry_run)
         creates: list[Work] = []
         updates: list[Work] = []
         for st_id, invoice in sorted(staged):
@@ -151,22 +150,22 @@ class Pusher:
         for start in range(0, len(creates), BATCH_SIZE):
             self.create_chunk(creates[start:start + BATCH_SIZE])
         self._run_notes(company)
-        self.conn.commit()
+        self.ctx.conn.commit()
         return self.counts
 
     def _run_notes(self, company: invoice_company.Company) -> None:
         if self.counts["pushed"] + self.counts["updated"] + self.counts["planned"]:
             for note in ([self.settings.numbering.note] if self.settings.numbering.note else []) + company.notes():
-                invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id, note)
+                ledger_db.add_note(self.ctx, note)
         if self.counts["unchanged"]:
-            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+            ledger_db.add_note(self.ctx,
                                     f"{self.counts['unchanged']} invoice(s) read again are in QuickBooks as they are: "
                                     "nothing written")
         if self.items.created:
-            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+            ledger_db.add_note(self.ctx,
                                     "QuickBooks items created for parts: " + ", ".join(sorted(self.items.created)))
         if self.items.planned:
-            invoice_ledger.add_note(self.conn, self.tenant_id, self.run_id,
+            ledger_db.add_note(self.ctx,
                                     "QuickBooks items that would be created: " + ", ".join(sorted(self.items.planned.values())))
 
     def _guarded(self, st_id: int, invoice: dict[str, Any], step: Any) -> Any:
@@ -174,7 +173,7 @@ class Pusher:
         try:
             return step()
         except FATAL:
-            self.conn.rollback()
+            self.ctx.conn.rollback()
             raise
         except PayloadError as err:
             self.fail(st_id, invoice, err.code, str(err), "connector", err.field)
@@ -195,10 +194,10 @@ class Pusher:
         if reason:
             self.row(st_id, invoice, "skip", "skipped", reason)
             return None
-        ledger = invoice_ledger.get(self.conn, self.tenant_id, st_id)
+        ledger = ledger_db.get(self.ctx, st_id)
         customer = invoice.get("customer") or {}
-        customer_id = store.link_for_st(self.conn, self.tenant_id, int(customer.get("id") or 0))
-        if customer_id is None and not self.dry_run:
+        customer_id = mapping_db.link_for_st(self.ctx, int(customer.get("id") or 0))
+        if customer_id is None and not self.ctx.dry_run:
             raise PayloadError(f"its customer '{customer.get('name')}' (Synchroteam {customer.get('id')}) is not in "
                                "QuickBooks yet (see this run's customer errors); the invoice is retried next run",
                                code="customer_not_synced", field="customer")
@@ -211,12 +210,12 @@ class Pusher:
             self.counts["held"] += 1        # already reported for this version; a person has to act
             return None
         if ledger and ledger["state"] in ("deleted_in_qbo", "voided_in_qbo"):
-            if not self.dry_run:
-                invoice_ledger.set_state(self.conn, self.tenant_id, st_id, ledger["state"],
+            if not self.ctx.dry_run:
+                ledger_db.set_state(self.ctx, st_id, ledger["state"],
                                          ledger["last_error"] or "", version)
             self.row(st_id, invoice, "update", "skipped", ledger["last_error"] or ledger["state"], ledger)
             return None
-        if self.dry_run:
+        if self.ctx.dry_run:
             action = "update" if ledger and ledger.get("qbo_id") else "create"
             note = "" if customer_id else f"customer '{customer.get('name')}' is linked or created first"
             if DRY_RUN_ITEM in {str(ln.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("value"))
@@ -232,9 +231,9 @@ class Pusher:
     def create_chunk(self, works: list[Work]) -> None:
         """Record, look, then create what is really missing (one batch request for up to 30 invoices)."""
         for w in works:
-            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
-                                       self._rid(w, "c"), w.customer_id, self.run_id)
-        self.conn.commit()
+            ledger_db.start_write(self.ctx, w.st_id, w.number, w.version,
+                                       self._rid(w, "c"), w.customer_id)
+        self.ctx.conn.commit()
         self._prefetch([w.customer_id for w in works])
         missing: list[Work] = []
         for w in works:
@@ -256,7 +255,7 @@ class Pusher:
         hits.sort(key=lambda o: int(o["Id"]) if str(o["Id"]).isdigit() else 0)
         found = hits[0]
         if len(hits) > 1:
-            store.record_error(self.conn, self.tenant_id, self.run_id, TASK, "quickbooks", "invoice", w.st_id,
+            audit.record_error(self.ctx, TASK, "quickbooks", "invoice", w.st_id,
                                f"invoice #{w.number}: {len(hits)} QuickBooks invoices carry its marker (Ids "
                                f"{', '.join(str(h['Id']) for h in hits)}); the first is kept, check the others",
                                code="duplicate_marker")
@@ -302,8 +301,8 @@ class Pusher:
     def _batch_create(self, works: list[Work]) -> None:
         items = [{"bId": f"b{i}", "operation": "create", "Invoice": w.marked()} for i, w in enumerate(works)]
         prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
-        invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id for w in works], f"{prefix}-0")
-        self.conn.commit()
+        ledger_db.set_request_id(self.ctx, [w.st_id for w in works], f"{prefix}-0")
+        self.ctx.conn.commit()
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, w in enumerate(works):   # successes first: a fatal item must not hide the others' results
@@ -328,9 +327,9 @@ class Pusher:
     def update_chunk(self, works: list[Work]) -> None:
         """Record, read the current invoices in one query, then send the sparse updates in one batch request."""
         for w in works:
-            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
-                                       self._rid(w, "u"), w.customer_id, self.run_id)
-        self.conn.commit()
+            ledger_db.start_write(self.ctx, w.st_id, w.number, w.version,
+                                       self._rid(w, "u"), w.customer_id)
+        self.ctx.conn.commit()
         ids = ", ".join(f"'{quote(str((w.ledger or {})['qbo_id']))}'" for w in works)
         try:
             current = {str(o["Id"]): o for o in self.qbo.query(f"SELECT * FROM Invoice WHERE Id IN ({ids})")}
@@ -365,8 +364,8 @@ class Pusher:
                  for i, (w, obj) in enumerate(ready)]
         prefix = payload.batch_request_prefix(
             self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}.{w.failures}") for w, obj in ready])
-        invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id for w, _ in ready], f"{prefix}-0")
-        self.conn.commit()
+        ledger_db.set_request_id(self.ctx, [w.st_id for w, _ in ready], f"{prefix}-0")
+        self.ctx.conn.commit()
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
         fatal: BaseException | None = None
         for i, (w, _obj) in enumerate(ready):
@@ -390,9 +389,9 @@ class Pusher:
         """One sparse update (adopted invoices, stale retries, single updates); ``prepared``: ledger already set."""
         qbo_id = str(current["Id"]) if current else str((w.ledger or {})["qbo_id"])
         if not adopted and not prepared:
-            invoice_ledger.start_write(self.conn, self.tenant_id, w.st_id, w.number, w.version,
-                                       self._rid(w, "u"), w.customer_id, self.run_id)
-            self.conn.commit()
+            ledger_db.start_write(self.ctx, w.st_id, w.number, w.version,
+                                       self._rid(w, "u"), w.customer_id)
+            self.ctx.conn.commit()
         for attempt in range(2):
             if current is None:
                 current = self._current(qbo_id)
@@ -410,8 +409,8 @@ class Pusher:
                 return self.done(w, current, "update", note=ALREADY)   # an earlier attempt's update did land
             body = {**w.marked(), "Id": qbo_id, "SyncToken": str(current["SyncToken"])}
             rid = self._rid(w, f"u{current['SyncToken']}")
-            invoice_ledger.set_request_id(self.conn, self.tenant_id, [w.st_id], rid)
-            self.conn.commit()
+            ledger_db.set_request_id(self.ctx, [w.st_id], rid)
+            self.ctx.conn.commit()
             try:
                 obj = self.qbo.update("Invoice", body, rid)
             except StaleObjectError:
@@ -432,12 +431,12 @@ class Pusher:
 
     def hold(self, w: Work, qbo_id: str, state: str, note: str, current: dict[str, Any] | None = None) -> None:
         """A QuickBooks-side state a person must look at: report, do not write."""
-        invoice_ledger.set_state(self.conn, self.tenant_id, w.st_id, state, note, w.version)
+        ledger_db.set_state(self.ctx, w.st_id, state, note, w.version)
         docnumber = (current or {}).get("DocNumber") or (w.ledger or {}).get("qbo_docnumber")
-        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, w.st_id, st_number=w.number,
+        ledger_db.put_run_row(self.ctx, w.st_id, st_number=w.number,
                                    qbo_id=qbo_id, qbo_docnumber=docnumber, total=w.total,
                                    qbo_total=None, action="update", status="skipped", note=note)
-        self.conn.commit()
+        self.ctx.conn.commit()
         self.counts["skipped"] += 1
         log.warning("invoice %s (#%s): %s", w.st_id, w.number, note)
 
@@ -445,52 +444,52 @@ class Pusher:
 
     def done(self, w: Work, obj: dict[str, Any], action: str, note: str = "") -> None:
         """The invoice stands in QuickBooks as ``obj``: ledger, total check and report row, committed together."""
-        invoice_ledger.finish(self.conn, self.tenant_id, w.st_id, obj, w.version, w.total,
-                              w.invoice.get("dateModified"), self.run_id)
+        ledger_db.finish(self.ctx, w.st_id, obj, w.version, w.total,
+                              w.invoice.get("dateModified"))
         qbo_total = payload.money(obj.get("TotalAmt", 0))
         if payload.totals_differ(w.total, qbo_total):
             gap = payload.total_gap(w.total, qbo_total)
             message = (f"invoice #{w.number}: QuickBooks total {qbo_total:.2f} differs from Synchroteam total "
                        f"{w.total:.2f} by {gap:.2f} (QuickBooks invoice {obj.get('DocNumber') or obj['Id']})")
-            store.record_error(self.conn, self.tenant_id, self.run_id, TASK, "quickbooks", "invoice", w.st_id,
+            audit.record_error(self.ctx, TASK, "quickbooks", "invoice", w.st_id,
                                message, code="total_mismatch", field="TotalAmt")
             note = (note + "; " if note else "") + f"total differs: QuickBooks {qbo_total:.2f}"
         status = "updated" if action == "update" else "pushed"
-        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, w.st_id, st_number=w.number,
+        ledger_db.put_run_row(self.ctx, w.st_id, st_number=w.number,
                                    qbo_id=str(obj["Id"]), qbo_docnumber=obj.get("DocNumber"), total=w.total,
                                    qbo_total=qbo_total, action=action, status=status, note=note)
-        self.conn.commit()
+        self.ctx.conn.commit()
         self.counts[status] += 1
 
     def row(self, st_id: int, invoice: dict[str, Any], action: str, status: str, note: str,
             ledger: dict[str, Any] | None = None) -> None:
-        invoice_ledger.put_run_row(self.conn, self.tenant_id, self.run_id, st_id,
+        ledger_db.put_run_row(self.ctx, st_id,
                                    st_number=payload.st_number(invoice),
                                    qbo_id=(ledger or {}).get("qbo_id"), qbo_docnumber=(ledger or {}).get("qbo_docnumber"),
                                    total=payload.money(invoice.get("total")), qbo_total=None, action=action,
                                    status=status, note=note)
-        self.conn.commit()
+        self.ctx.conn.commit()
         self.counts[status] += 1
 
     def fail(self, st_id: int, invoice: dict[str, Any], code: str | None, message: str, side: str,
              field_name: str | None) -> None:
-        self.conn.rollback()
+        self.ctx.conn.rollback()
         number = payload.st_number(invoice)
         text = f"invoice #{number or '-'}: {message}"
-        store.record_error(self.conn, self.tenant_id, self.run_id, TASK, side, "invoice", st_id, text, code=code,
+        audit.record_error(self.ctx, TASK, side, "invoice", st_id, text, code=code,
                            field=field_name)
-        if not self.dry_run:
-            invoice_ledger.fail(self.conn, self.tenant_id, st_id, number, f"[{code}] {message}")
-        ledger = invoice_ledger.get(self.conn, self.tenant_id, st_id)
+        if not self.ctx.dry_run:
+            ledger_db.fail(self.ctx, st_id, number, f"[{code}] {message}")
+        ledger = ledger_db.get(self.ctx, st_id)
         self.row(st_id, invoice, "create" if not (ledger or {}).get("qbo_id") else "update", "failed",
                  f"[{code}] {message}", ledger)
 
     def _forget_refused_items(self, err: ApiError) -> None:
         """An ItemRef QuickBooks refuses (deleted or inactive item): unlink it so the next run resolves it again."""
         if err.code in ("2500", "610") and "ItemRef" in f"{err.element} {err.detail} {err.message}":
-            self.conn.rollback()
-            invoice_ledger.drop_item_links(self.conn, self.tenant_id, list(self.items.links.values()))
-            self.conn.commit()
+            self.ctx.conn.rollback()
+            mapping_db.drop_item_links(self.ctx, list(self.items.links.values()))
+            self.ctx.conn.commit()
             self.items.links.clear()
 
     def _rid(self, w: Work, op: str) -> str:

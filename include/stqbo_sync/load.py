@@ -31,10 +31,14 @@ from stqbo_api.errors import (
     RetriableApiError,
     StaleObjectError,
 )
-from stqbo_sync import mapping, merge, plan, store
+from stqbo_store import audit
+from stqbo_store import mapping as mapping_db
+from stqbo_store import plan as plan_db
+from stqbo_sync import lease, mapping, merge, plan
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.model import Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
+from stqbo_sync.types import RunContext
 
 log = logging.getLogger(__name__)
 FATAL = (AuthError, QuotaExhaustedError)
@@ -50,12 +54,9 @@ class Superseded(Exception):
 
 @dataclass
 class Loader:
-    conn: store.Conn
+    ctx: RunContext
     qbo: QuickBooksApi
     st: SynchroteamApi
-    tenant_id: int
-    run_id: str
-    mode: str = "sync"
     task: str = "load_changes"
 
     # ------------------------------------------------------------------------------------------- driver
@@ -63,14 +64,14 @@ class Loader:
     def run(self, actions: tuple[str, ...] = ("link", "update", "create_qbo", "create_st", "deactivate_qbo")
             ) -> Counter[str]:
         counts: Counter[str] = Counter()
-        store.clear_errors(self.conn, self.tenant_id, self.run_id, self.task)
-        self.conn.commit()
+        audit.clear_errors(self.ctx, self.task)
+        self.ctx.conn.commit()
         transient = 0
-        for n, row in enumerate(store.plan_rows(self.conn, self.tenant_id, self.run_id, EXECUTABLE)):
+        for n, row in enumerate(plan_db.rows(self.ctx, EXECUTABLE)):
             if row["action"] not in actions:
                 continue
             if n and n % HEARTBEAT_EVERY == 0:
-                store.check_lease(self.conn, self.tenant_id, self.run_id)   # raises if another run took over
+                lease.check(self.ctx)   # raises if another run took over
             status = self.execute(row)
             counts[f"{row['action']}:{status}"] += 1
             transient = transient + 1 if status == "transient" else 0
@@ -88,10 +89,10 @@ class Loader:
             self._finish(row, "done", result=result)
             return "done"
         except FATAL:
-            self.conn.rollback()
+            self.ctx.conn.rollback()
             raise
         except Superseded as why:
-            self.conn.rollback()
+            self.ctx.conn.rollback()
             self._finish(row, "superseded", error=str(why))
             return "superseded"
         except RetriableApiError as err:   # the client's own retries are spent: this record waits for next time
@@ -104,36 +105,36 @@ class Loader:
             return self._fail(row, "internal", f"{type(err).__name__}: {err}", None, side="connector")
 
     def _fail(self, row: dict[str, Any], code: str | None, message: str, field: str | None, side: str) -> str:
-        self.conn.rollback()
+        self.ctx.conn.rollback()
         key = row["st_id"] if row["st_id"] is not None else row["qbo_id"]
-        store.record_error(self.conn, self.tenant_id, self.run_id, self.task, side, "customer", key,
+        audit.record_error(self.ctx, self.task, side, "customer", key,
                            f"{row['action']} failed: {message}", code=code, field=field)
         self._finish(row, "failed", error=f"[{code}] {message}")
         return "failed"
 
     def _finish(self, row: dict[str, Any], status: str, error: str | None = None,
                 result: dict[str, Any] | None = None) -> None:
-        store.set_plan_status(self.conn, self.tenant_id, self.run_id, row["seq"], status, error, result)
-        self.conn.commit()
+        plan_db.set_status(self.ctx, row["seq"], status, error, result)
+        self.ctx.conn.commit()
 
     def _bases_unchanged(self, row: dict[str, Any]) -> bool:
-        st_b = store.base(self.conn, self.tenant_id, "st", str(row["st_id"]))
-        qbo_b = store.base(self.conn, self.tenant_id, "qbo", str(row["qbo_id"]))
-        return store.base_hash(st_b, qbo_b) == row["base_hash"]
+        st_b = mapping_db.base(self.ctx, "st", str(row["st_id"]))
+        qbo_b = mapping_db.base(self.ctx, "qbo", str(row["qbo_id"]))
+        return plan.base_hash(st_b, qbo_b) == row["base_hash"]
 
     def request_id(self, row: dict[str, Any], op: str) -> str:
-        digest = hashlib.sha1(f"{self.tenant_id}|{self.run_id}|{row['seq']}".encode()).hexdigest()[:24]
+        digest = hashlib.sha1(f"{self.ctx.tenant_id}|{self.ctx.run_id}|{row['seq']}".encode()).hexdigest()[:24]
         return f"stqbo-{digest}-{op}"
 
     # ------------------------------------------------------------------------------------------- actions
 
     def _do_link(self, row: dict[str, Any]) -> dict[str, Any]:
-        existing = store.link_for_st(self.conn, self.tenant_id, row["st_id"])
+        existing = mapping_db.link_for_st(self.ctx, row["st_id"])
         if existing not in (None, row["qbo_id"]):
             raise _RowError("already linked to QuickBooks customer " + str(existing))
-        if store.link_for_qbo(self.conn, self.tenant_id, row["qbo_id"]) not in (None, row["st_id"]):
+        if mapping_db.link_for_qbo(self.ctx, row["qbo_id"]) not in (None, row["st_id"]):
             raise _RowError("the QuickBooks customer is already linked to another Synchroteam customer")
-        store.add_link(self.conn, self.tenant_id, row["st_id"], row["qbo_id"], "match", self.run_id)
+        mapping_db.add_link(self.ctx, row["st_id"], row["qbo_id"], "match")
         return self._do_update(row)
 
     def _do_update(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +164,7 @@ class Loader:
             for f in p["held"].get(side, []):
                 new[f] = old.get(f)
             rid = str(row["st_id"] if side == "st" else row["qbo_id"])
-            store.save_base(self.conn, self.tenant_id, side, rid, new, None if version is None else str(version))
+            mapping_db.save_base(self.ctx, side, rid, new, None if version is None else str(version))
         return {"to_qbo": sorted(p["to_qbo"]), "to_st": sorted(p["to_st"])}
 
     def _adopt(self, row: dict[str, Any], st_id: int, qbo_id: str, st_cur: Canon, qbo_obj: dict[str, Any]
@@ -172,15 +173,15 @@ class Loader:
         (blanks filled, differences decided by the mode), instead of taking both sides as they are."""
         qbo_cur = mapping.qbo_to_canon(qbo_obj)
         pair = (st_id, qbo_id, st_cur, qbo_cur, None, None)
-        inputs = plan.PlanInputs(mode=self.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
+        inputs = plan.PlanInputs(mode=self.ctx.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
                                  st_bases={}, qbo_bases={})
-        merged = merge.merge_pairs(plan.pair_frame([pair], inputs), self.mode)
+        merged = merge.merge_pairs(plan.pair_frame([pair], inputs), self.ctx.mode)
         m = merged[0] if merged else merge.PairMerge(st_id, qbo_id)
         for c in m.conflicts:
-            store.record_conflict(self.conn, self.tenant_id, self.run_id, st_id, qbo_id, c["field"], c["st_value"],
+            audit.record_conflict(self.ctx, st_id, qbo_id, c["field"], c["st_value"],
                                   c["qbo_value"], c["winner"], c["rule"])
-        payload = plan.pair_payload(self.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
-        store.add_link(self.conn, self.tenant_id, st_id, qbo_id, "match", self.run_id)
+        payload = plan.pair_payload(self.ctx.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
+        mapping_db.add_link(self.ctx, st_id, qbo_id, "match")
         return {**self._apply_pair({**row, "st_id": st_id, "qbo_id": qbo_id}, payload), "adopted": True}
 
     def _do_create_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +190,7 @@ class Loader:
         whose retry was not replayed by its requestid ends here too, and the holder (our own create) is adopted.
         One call per create instead of four, which matters at 500 requests per minute."""
         st_id, canon = int(row["st_id"]), row["payload"]["canon"]
-        if (linked := store.link_for_st(self.conn, self.tenant_id, st_id)) is not None:
+        if (linked := mapping_db.link_for_st(self.ctx, st_id)) is not None:
             return {"qbo_id": linked, "note": "already linked"}
         display = row["payload"]["display_name"] or qbo_safe_name(canon["name"] or f"Synchroteam customer {st_id}")
         for attempt in range(2):
@@ -199,15 +200,15 @@ class Loader:
             except DuplicateNameError as err:
                 holder = self._name_holder(err, display)
                 if holder is not None and holder.get("_entity") == "Customer" \
-                        and store.link_for_qbo(self.conn, self.tenant_id, str(holder["Id"])) is None \
+                        and mapping_db.link_for_qbo(self.ctx, str(holder["Id"])) is None \
                         and match_key(holder.get("DisplayName")) == match_key(display):
                     return {"qbo_id": str(holder["Id"]), **self._adopt(row, st_id, str(holder["Id"]), canon, holder)}
                 if attempt:
                     raise
                 display = unique_display_name(canon["name"] or display, st_id, taken=True)
-        store.add_link(self.conn, self.tenant_id, st_id, str(obj["Id"]), "created_in_qbo", self.run_id)
-        store.save_base(self.conn, self.tenant_id, "st", str(st_id), canon, None)
-        store.save_base(self.conn, self.tenant_id, "qbo", str(obj["Id"]), mapping.qbo_to_canon(obj), obj.get("SyncToken"))
+        mapping_db.add_link(self.ctx, st_id, str(obj["Id"]), "created_in_qbo")
+        mapping_db.save_base(self.ctx, "st", str(st_id), canon, None)
+        mapping_db.save_base(self.ctx, "qbo", str(obj["Id"]), mapping.qbo_to_canon(obj), obj.get("SyncToken"))
         return {"qbo_id": str(obj["Id"]), "display_name": obj.get("DisplayName")}
 
     def _name_holder(self, err: DuplicateNameError, display: str) -> dict[str, Any] | None:
@@ -225,14 +226,14 @@ class Loader:
 
     def _do_create_st(self, row: dict[str, Any]) -> dict[str, Any]:
         qbo_id, canon = str(row["qbo_id"]), row["payload"]["canon"]
-        if (linked := store.link_for_qbo(self.conn, self.tenant_id, qbo_id)) is not None:
+        if (linked := mapping_db.link_for_qbo(self.ctx, qbo_id)) is not None:
             return {"st_id": linked, "note": "already linked"}
         my_id = f"QBO-{self.qbo.realm_id}-{qbo_id}"
         obj = self.st.get_customer(my_id=my_id)   # our own earlier create whose reply was lost
         if obj is None and canon["name"]:
             same = self.st.get_customer(name=canon["name"])
             if same is not None and same.get("active", True) \
-                    and store.link_for_st(self.conn, self.tenant_id, int(same["id"])) is None:
+                    and mapping_db.link_for_st(self.ctx, int(same["id"])) is None:
                 qbo_obj = self.qbo.get("Customer", qbo_id)
                 return {"st_id": int(same["id"]), **self._adopt(row, int(same["id"]), qbo_id,
                                                                mapping.st_to_canon(same), qbo_obj)}
@@ -240,9 +241,9 @@ class Loader:
             body = {"myId": my_id, **mapping.canon_to_st(canon, full=canon)}
             body["address"] = mapping.st_one_line_address(canon)
             obj = self.st.send_customer(body)
-        store.add_link(self.conn, self.tenant_id, int(obj["id"]), qbo_id, "created_in_st", self.run_id)
-        store.save_base(self.conn, self.tenant_id, "st", str(obj["id"]), mapping.st_to_canon(obj), obj.get("dateModified"))
-        store.save_base(self.conn, self.tenant_id, "qbo", qbo_id, canon, row["payload"].get("qbo_sync_token"))
+        mapping_db.add_link(self.ctx, int(obj["id"]), qbo_id, "created_in_st")
+        mapping_db.save_base(self.ctx, "st", str(obj["id"]), mapping.st_to_canon(obj), obj.get("dateModified"))
+        mapping_db.save_base(self.ctx, "qbo", qbo_id, canon, row["payload"].get("qbo_sync_token"))
         return {"st_id": int(obj["id"])}
 
     def _do_deactivate_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -254,11 +255,11 @@ class Loader:
         qbo_id, st_id = str(row["qbo_id"]), int(row["st_id"])
         if confirm and self.st.get_customer(id=st_id) is not None:
             raise Superseded("still exists in Synchroteam (the full read missed it); planned again next run")
-        store.mark_st_deleted(self.conn, self.tenant_id, st_id)
+        mapping_db.mark_st_deleted(self.ctx, st_id)
         current = self.qbo.get("Customer", qbo_id)
         if current.get("Active", True):
             current = self.qbo.deactivate_customer(qbo_id, str(current["SyncToken"]), self.request_id(row, "d"))
-        store.save_base(self.conn, self.tenant_id, "qbo", qbo_id, mapping.qbo_to_canon(current), current.get("SyncToken"))
+        mapping_db.save_base(self.ctx, "qbo", qbo_id, mapping.qbo_to_canon(current), current.get("SyncToken"))
         return {"deactivated": qbo_id}
 
     # ------------------------------------------------------------------------------------------- writes

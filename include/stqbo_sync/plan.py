@@ -11,12 +11,14 @@ Row actions:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from stqbo_sync import mapping, match, merge, store
+from stqbo_sync import mapping, match, merge
 from stqbo_sync.model import CANON_FIELDS, Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
 
@@ -72,6 +74,12 @@ def build(inp: PlanInputs) -> Plan:
         plan.add("warning", f"probable duplicate ({warning['kind']}): '{warning['st_name']}' / '{warning['qbo_name']}'",
                  st_id=int(str(warning["st_id"])), qbo_id=str(warning["qbo_id"]), payload=warning, status="info")
     return plan
+
+
+def base_hash(st_base: dict[str, Any] | None, qbo_base: dict[str, Any] | None) -> str:
+    """A fingerprint of both bases a plan row was computed from (None when the pair had no base)."""
+    payload = json.dumps([st_base and st_base.get("canon"), qbo_base and qbo_base.get("canon")], sort_keys=True)
+    return hashlib.sha1(payload.encode()).hexdigest()
 
 
 def _id_frame(records: dict[Any, Canon], id_col: str) -> pd.DataFrame:
@@ -165,7 +173,7 @@ def _add_pair_action(inp: PlanInputs, plan: Plan, action: str, m: merge.PairMerg
     qbo_raw = inp.qbo_staged.get(m.qbo_id)
     sync_token = (qbo_raw or {}).get("SyncToken") or (qbo_base or {}).get("version")
     payload = pair_payload(inp.mode, m, st_cur, qbo_cur, st_base, qbo_base, sync_token) | (extra or {})
-    plan.add(action, reason, m.st_id, m.qbo_id, payload, base_hash=store.base_hash(st_base, qbo_base))
+    plan.add(action, reason, m.st_id, m.qbo_id, payload, base_hash=base_hash(st_base, qbo_base))
 
 
 def _plan_st_deleted(inp: PlanInputs, plan: Plan, st_id: int, qbo_id: str, qbo_canon: dict[str, Canon],
@@ -175,7 +183,7 @@ def _plan_st_deleted(inp: PlanInputs, plan: Plan, st_id: int, qbo_id: str, qbo_c
         return
     current = qbo_canon.get(qbo_id) or (qbo_base or {}).get("canon") or {}
     plan.add("deactivate_qbo", "deleted in Synchroteam (not found by the full read)", st_id, qbo_id,
-             {"was_active": bool(current.get("active", True))}, base_hash=store.base_hash(st_base, qbo_base))
+             {"was_active": bool(current.get("active", True))}, base_hash=base_hash(st_base, qbo_base))
 
 
 # ----------------------------------------------------------------------------------------------- new links, creates

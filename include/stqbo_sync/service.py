@@ -4,16 +4,21 @@ and returns a small summary (counts only) for XCom."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from stqbo_sync import extract, invoices, load, plan, report, store
+from stqbo_store import Conn, audit, extracts, migrate, staging, tenants
+from stqbo_store import connect as connect_db
+from stqbo_store import mapping as mapping_db
+from stqbo_store import plan as plan_db
+from stqbo_sync import extract, invoices, lease, load, plan, report
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
+from stqbo_sync.types import Mode, RunContext
 
 log = logging.getLogger(__name__)
 LEASE_WAIT_SECONDS = 60.0
-MODES = ("sync", "upload", "download")
 
 
 class RunFailed(RuntimeError):
@@ -28,35 +33,43 @@ class Runtime:
     run_id: str
     qbo: QuickBooksApi
     st: SynchroteamApi
-    mode: str = "sync"
+    mode: Mode = Mode.SYNC
     dry_run: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     scheduled: bool = False
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        try:
+            self.mode = Mode(self.mode)
+        except ValueError:
+            raise ValueError(f"mode must be one of {[m.value for m in Mode]}, not {self.mode!r}") from None
 
 
-def _connect(rt: Runtime) -> tuple[store.Conn, int]:
-    """The state DB, migrated (the DAG applies its own migrations), and the run's tenant."""
-    conn = store.connect(rt.dsn)
-    store.migrate(conn)
-    tenant_id = store.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
-                                    str(getattr(rt.qbo, "base_url", "")))
+@contextmanager
+def _context(rt: Runtime, first: bool = False) -> Iterator[RunContext]:
+    """One task's unit of work: the state DB (migrated by the run's first tasks), the tenant, and the lease (taken
+    by the first tasks, checked by the others). The connection is closed afterwards; commits are the caller's."""
+    conn = connect_db(rt.dsn)
+    try:
+        if first:
+            migrate.migrate(conn)
+        ctx = _tenant_context(conn, rt)
+        if first:
+            lease.acquire(ctx, wait_seconds=LEASE_WAIT_SECONDS)
+            audit.start_run(ctx, rt.mode, rt.dry_run)
+            conn.commit()
+        else:
+            lease.check(ctx)
+        yield ctx
+    finally:
+        conn.close()
+
+
+def _tenant_context(conn: Conn, rt: Runtime) -> RunContext:
+    tenant_id = tenants.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
+                                      str(getattr(rt.qbo, "base_url", "")))
     conn.commit()
-    return conn, tenant_id
-
-
-def _open(rt: Runtime, first: bool = False) -> tuple[store.Conn, int]:
-    conn, tenant_id = _connect(rt)
-    if first:
-        store.acquire_lease(conn, tenant_id, rt.run_id, wait_seconds=LEASE_WAIT_SECONDS)
-        store.start_run(conn, tenant_id, rt.run_id, rt.mode, rt.dry_run)
-        conn.commit()
-    else:
-        store.check_lease(conn, tenant_id, rt.run_id)
-    return conn, tenant_id
+    return RunContext(conn, tenant_id, rt.run_id, rt.mode, rt.dry_run)
 
 
 def scheduled_run_blocked(rt: Runtime) -> str | None:
@@ -64,12 +77,10 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
     Download or sync triggered by hand. Returns why the run must be skipped, or None."""
     if not rt.scheduled:
         return None
-    conn, tenant_id = _connect(rt)
+    conn = connect_db(rt.dsn)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM audit.run WHERE tenant_id=%s AND status='success' AND NOT dry_run LIMIT 1",
-                        (tenant_id,))
-            done_before = cur.fetchone() is not None
+        migrate.migrate(conn)   # the guard runs in the first tasks, before anything else touches the state DB
+        done_before = audit.had_manual_success(_tenant_context(conn, rt))
         conn.commit()
     finally:
         conn.close()
@@ -80,124 +91,101 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
             "download or sync.")
 
 
-def _already_writing(conn: store.Conn, tenant_id: int, run_id: str) -> bool:
-    """Once a run has written, its extract and plan are kept as they are when a task is cleared and re-run: a plan
-    recomputed from this run's old records against bases that its own done rows have moved would write old values
-    back, and a re-extract would advance the watermark past records the kept plan never saw."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM sync.plan WHERE tenant_id=%s AND run_id=%s AND status='done' LIMIT 1",
-                    (tenant_id, run_id))
-        return cur.fetchone() is not None
-
-
 def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
-    return _extract(rt, "Synchroteam", lambda conn, tenant_id: extract.extract_synchroteam(
-        conn, rt.st, tenant_id, rt.run_id, rt.mode))
+    return _extract(rt, "Synchroteam", lambda ctx: extract.extract_synchroteam(ctx, rt.st))
 
 
 def extract_quickbooks(rt: Runtime) -> dict[str, Any]:
-    return _extract(rt, "QuickBooks", lambda conn, tenant_id: extract.extract_quickbooks(
-        conn, rt.qbo, tenant_id, rt.run_id, rt.mode))
+    return _extract(rt, "QuickBooks", lambda ctx: extract.extract_quickbooks(ctx, rt.qbo))
 
 
-def _extract(rt: Runtime, side: str, read: Callable[[store.Conn, int], dict[str, Any]]) -> dict[str, Any]:
-    conn, tenant_id = _open(rt, first=True)
-    try:
-        if _already_writing(conn, tenant_id, rt.run_id):
+def _extract(rt: Runtime, side: str, read: Callable[[RunContext], dict[str, Any]]) -> dict[str, Any]:
+    """Once a run has written, its extract and plan are kept as they are when a task is cleared and re-run: a plan
+    recomputed from this run's old records against bases that its own done rows have moved would write old values
+    back, and a re-extract would advance the watermark past records the kept plan never saw."""
+    with _context(rt, first=True) as ctx:
+        if plan_db.any_done(ctx):
             log.info("this run already wrote: its %s extract is kept", side)
             return {"kept": True}
-        return read(conn, tenant_id)
-    finally:
-        conn.close()
+        summary = read(ctx)
+        ctx.conn.commit()
+        return summary
 
 
 def diff_and_match(rt: Runtime) -> dict[str, Any]:
-    conn, tenant_id = _open(rt)
-    try:
-        if _already_writing(conn, tenant_id, rt.run_id):
-            rows = store.plan_rows(conn, tenant_id, rt.run_id)
+    with _context(rt) as ctx:
+        if plan_db.any_done(ctx):
+            rows = plan_db.rows(ctx)
             log.info("this run already wrote: its plan (%d rows) is kept; failed and pending rows are retried", len(rows))
             return {"rows": len(rows), "kept": True}
-        extracts = store.run_extracts(conn, tenant_id, rt.run_id)
-        inputs = plan.PlanInputs(
-            mode=rt.mode,
-            st_staged=dict(store.staged(conn, "st_customer", tenant_id, rt.run_id)),
-            qbo_staged=dict(store.staged(conn, "qbo_customer", tenant_id, rt.run_id)),
-            links=store.links(conn, tenant_id),
-            st_bases=store.bases(conn, tenant_id, "st"),
-            qbo_bases=store.bases(conn, tenant_id, "qbo"),
-            other_names=store.other_names(conn, tenant_id, rt.run_id),
-            st_full_read=bool(extracts.get(("st", "customer"), {}).get("full_read")),
-        )
-        both_full = all(extracts.get((side, "customer"), {}).get("full_read") for side in ("st", "qbo"))
-        if not both_full:   # a full read of both sides sees every member of a group: it decides afresh
-            inputs.ambiguous_keys = store.ambiguous_keys(conn, tenant_id)
-        result = plan.build(inputs)
+        result, both_full = _plan_customers(ctx)
         if not rt.dry_run:
-            store.save_ambiguous(conn, tenant_id, rt.run_id, result.ambiguous, result.linked_keys, both_full)
-        with conn.cursor() as cur:
-            cur.execute("DELETE FROM audit.conflict WHERE tenant_id=%s AND run_id=%s", (tenant_id, rt.run_id))
+            mapping_db.save_ambiguous(ctx, result.ambiguous, result.linked_keys, both_full)
+        audit.clear_conflicts(ctx)
         for c in result.conflicts:
-            store.record_conflict(conn, tenant_id, rt.run_id, c["st_id"], c["qbo_id"], c["field"], c["st_value"],
-                                  c["qbo_value"], c["winner"], c["rule"])
-        written = store.replace_plan(conn, tenant_id, rt.run_id, result.rows)
-        store.mark_extracts_planned(conn, tenant_id, rt.run_id)
-        conn.commit()
+            audit.record_conflict(ctx, c["st_id"], c["qbo_id"], c["field"], c["st_value"], c["qbo_value"],
+                                  c["winner"], c["rule"])
+        written = plan_db.replace(ctx, result.rows)
+        extracts.mark_planned(ctx)
+        ctx.conn.commit()
         counts: dict[str, int] = {}
         for row in result.rows:
-            counts[row["action"]] = counts.get(row["action"], 0) + 1
+            counts[str(row["action"])] = counts.get(str(row["action"]), 0) + 1
         log.info("plan: %d rows %s, %d conflicts", written, counts, len(result.conflicts))
         return {"rows": written, "actions": counts, "conflicts": len(result.conflicts)}
-    finally:
-        conn.close()
+
+
+def _plan_customers(ctx: RunContext) -> tuple[plan.Plan, bool]:
+    """Read the planner's inputs from the state DB and build the customer plan (pure)."""
+    read = extracts.run_extracts(ctx)
+    inputs = plan.PlanInputs(
+        mode=ctx.mode,
+        st_staged=dict(staging.rows(ctx, "st_customer")),
+        qbo_staged=dict(staging.rows(ctx, "qbo_customer")),
+        links=mapping_db.links(ctx),
+        st_bases=mapping_db.bases(ctx, "st"),
+        qbo_bases=mapping_db.bases(ctx, "qbo"),
+        other_names=staging.other_names(ctx),
+        st_full_read=bool(read.get(("st", "customer"), {}).get("full_read")),
+    )
+    both_full = all(read.get((side, "customer"), {}).get("full_read") for side in ("st", "qbo"))
+    if not both_full:   # a full read of both sides sees every member of a group: it decides afresh
+        inputs.ambiguous_keys = mapping_db.ambiguous_keys(ctx)
+    return plan.build(inputs), both_full
 
 
 def load_changes(rt: Runtime) -> dict[str, Any]:
     if rt.dry_run:
         return {"dry_run": True}
-    conn, tenant_id = _open(rt)
-    try:
-        counts = load.Loader(conn, rt.qbo, rt.st, tenant_id, rt.run_id, mode=rt.mode).run()
+    with _context(rt) as ctx:
+        counts = load.Loader(ctx, rt.qbo, rt.st).run()
         log.info("load: %s", dict(counts))
         return dict(counts)
-    finally:
-        conn.close()
 
 
 def push_invoices(rt: Runtime) -> dict[str, Any]:
-    conn, tenant_id = _open(rt)
-    try:
-        return invoices.push(conn, rt.qbo, rt.st, tenant_id, rt.run_id, rt.mode, rt.dry_run, rt.options)
-    finally:
-        conn.close()
+    with _context(rt) as ctx:
+        return invoices.push(ctx, rt.qbo, rt.st, rt.options)
 
 
-def build_report(rt: Runtime, upstream_failed: bool = False, started: float | None = None) -> dict[str, Any]:
+def build_report(rt: Runtime, upstream_failed: bool = False) -> dict[str, Any]:
     """Write and print the report, commit watermarks (per entity, only when that entity had no failure), give
     back the lease, and fail when any record failed."""
-    conn, tenant_id = _connect(rt)
+    conn = connect_db(rt.dsn)
     try:
-        if store.run_info(conn, tenant_id, rt.run_id) is None:
+        ctx = _tenant_context(conn, rt) if tenants.schema_ready(conn) else None
+        if ctx is None or audit.run_info(ctx) is None:
             if upstream_failed:  # report is the DAG's only leaf: the run is red only if report fails
                 raise RunFailed(f"Run {rt.run_id} stopped before it started its work (see the extract tasks' logs: "
                                 "another run holding the tenant, or a connection problem). Nothing was written.")
             print(f"Run {rt.run_id}: nothing was done (skipped before it started; see the extract tasks' logs).")
             return {"status": "skipped"}
-        summary = summarize(conn, tenant_id, rt, upstream_failed)
-        if not rt.dry_run and not upstream_failed:
-            held = {e["entity"] for e in summary["errors"]}
-            if store.plan_rows(conn, tenant_id, rt.run_id, ("pending", "failed", "superseded")):
-                held.add("customer")   # read this window again: those records are planned anew next run
-            _commit_watermarks(conn, tenant_id, rt.run_id, held)
-            store.mark_extracts_completed(conn, tenant_id, rt.run_id)
-        text = report.render(summary)
-        store.finish_run(conn, tenant_id, rt.run_id, summary["status"], summary, text)
-        store.purge_old_staging(conn)
-        conn.commit()
-        print(text)
+        try:
+            summary = _finish(ctx, rt, upstream_failed)
+        finally:
+            conn.rollback()
+            lease.release(ctx)   # always: a failed report must not block later runs
     finally:
-        conn.rollback()
-        store.release_lease(conn, tenant_id, rt.run_id)   # always: a failed report must not block later runs
         conn.close()
     if summary["status"] != "success":
         raise RunFailed(f"{len(summary['errors'])} record(s) failed or a task failed; see the report above. "
@@ -206,33 +194,42 @@ def build_report(rt: Runtime, upstream_failed: bool = False, started: float | No
         "errors": len(summary["errors"]), "conflicts": len(summary["conflicts"])}
 
 
-def _commit_watermarks(conn: store.Conn, tenant_id: int, run_id: str, failed_entities: set[str]) -> None:
-    with conn.cursor() as cur:
-        cur.execute(
-            "UPDATE sync.run_extract SET next_watermark = NULL WHERE tenant_id=%s AND run_id=%s AND entity = ANY(%s)",
-            (tenant_id, run_id, list(failed_entities)),
-        )
-    store.commit_watermarks(conn, tenant_id, run_id)
+def _finish(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
+    """The report's unit of work: summary, watermarks, the run's audit row, staging purge; printed once committed."""
+    summary = summarize(ctx, rt, upstream_failed)
+    if not rt.dry_run and not upstream_failed:
+        held = {e["entity"] for e in summary["errors"]}
+        if plan_db.rows(ctx, ("pending", "failed", "superseded")):
+            held.add("customer")   # read this window again: those records are planned anew next run
+        extracts.hold_watermarks(ctx, held)
+        extracts.commit_watermarks(ctx)
+        extracts.mark_completed(ctx)
+    text = report.render(summary)
+    audit.finish_run(ctx, summary["status"], summary, text)
+    staging.purge_old(ctx.conn)
+    ctx.conn.commit()
+    print(text)
+    return summary
 
 
-def summarize(conn: store.Conn, tenant_id: int, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
-    info = store.run_info(conn, tenant_id, rt.run_id) or {}
-    rows = store.plan_rows(conn, tenant_id, rt.run_id)
-    errors = store.record_errors(conn, tenant_id, rt.run_id)
-    inv = invoices.summary(conn, tenant_id, rt.run_id)
+def summarize(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
+    info = audit.run_info(ctx) or {}
+    rows = plan_db.rows(ctx)
+    errors = audit.record_errors(ctx)
+    inv = invoices.summary(ctx)
     started = info.get("started_at")
-    duration = (store.utcnow() - started).total_seconds() if started else 0.0
+    duration = (extract.utcnow() - started).total_seconds() if started else 0.0
     warnings = [f"{r['action']}: {r['reason']} ({_record_ids(r)})" for r in rows
                 if r["action"] in ("warning", "ambiguous", "skip")]
     status = "failed" if errors or upstream_failed else "success"
     return {
-        "run_id": rt.run_id, "mode": rt.mode, "dry_run": rt.dry_run,
+        "run_id": rt.run_id, "mode": str(rt.mode), "dry_run": rt.dry_run,
         "tenant": f"{rt.st.domain} <-> realm {rt.qbo.realm_id} ({rt.qbo.environment})",
         "status": status, "duration_s": duration,
         "customer_counts": report.plan_counts(rows),
         "invoice_counts": inv.get("counts", {}), "invoices": inv,
         "conflicts": [{k: c[k] for k in ("st_id", "qbo_id", "field", "st_value", "qbo_value", "winner", "rule")}
-                      for c in store.conflicts(conn, tenant_id, rt.run_id)],
+                      for c in audit.conflicts(ctx)],
         "warnings": warnings,
         "errors": [{k: e[k] for k in ("task", "side", "entity", "record_key", "field", "code", "message")}
                    for e in errors],

@@ -18,7 +18,10 @@ from hypothesis import strategies as stg
 
 from stqbo_hooks.quickbooks import QuickBooksHook
 from stqbo_hooks.synchroteam import SynchroteamHook
-from stqbo_sync import mapping, service, store
+from stqbo_store import Scope
+from stqbo_store import connect as connect_db
+from stqbo_store import mapping as mapping_db
+from stqbo_sync import mapping, service
 from stqbo_sync.names import match_key
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 
@@ -95,8 +98,8 @@ def apply(step_: tuple[Any, ...], qbo: Any, st: Any) -> None:
 def assert_converged(state_db: str, qbo: Any, st: Any) -> None:
     sts = {c["id"]: c for c in st.admin("GET", "/_sim/state").json()["customers"]}
     qbos = {c["Id"]: c for c in qbo.admin("GET", "/_sim/state").json()["Customer"]}
-    conn = store.connect(state_db)
-    links = store.links(conn, 1)
+    conn = connect_db(state_db)
+    links = mapping_db.links(Scope(conn, 1, ""))
     conn.close()
     linked_qbo = [q for _, q, _ in links]
     assert len(linked_qbo) == len(set(linked_qbo)), "a QuickBooks customer linked twice"

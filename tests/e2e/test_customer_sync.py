@@ -168,15 +168,18 @@ def test_failure_halfway_then_rerun_leaves_no_duplicate_and_nothing_missing(qbo,
 
 
 def test_overlapping_runs_do_not_race(qbo, st, run_dag, state_db) -> None:
-    from stqbo_sync import store
+    from stqbo_store import Scope, tenants
+    from stqbo_store import connect as connect_db
 
     seed_st(st, st_customer("Lease Holder"))
     run_dag(mode="sync")
-    conn = store.connect(state_db)
+    conn = connect_db(state_db)
     with conn.cursor() as cur:
         cur.execute("SELECT tenant_id FROM sync.tenant")
         [(tenant_id,)] = cur.fetchall()
-    store.acquire_lease(conn, tenant_id, "another_run_in_progress")
+    other_run = Scope(conn, tenant_id, "another_run_in_progress")
+    assert tenants.take_lease(other_run) is None
+    conn.commit()
     clear_logs(qbo, st)
     seed_st(st, st_customer("Must Wait"))
     import stqbo_sync.service as service
@@ -188,7 +191,8 @@ def test_overlapping_runs_do_not_race(qbo, st, run_dag, state_db) -> None:
     finally:
         service.LEASE_WAIT_SECONDS = old
     assert qbo.writes() == [] and st.writes() == []
-    store.release_lease(conn, tenant_id, "another_run_in_progress")
+    tenants.release_lease(other_run)
+    conn.commit()
     conn.close()
     run_dag(mode="sync")
     assert "Must Wait" in [c["DisplayName"] for c in qbo_customers(qbo)]

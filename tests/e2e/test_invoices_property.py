@@ -19,7 +19,11 @@ from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
 from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
-from stqbo_sync import invoices, store
+from stqbo_store import Scope, migrate, staging, tenants
+from stqbo_store import connect as connect_db
+from stqbo_store import mapping as mapping_db
+from stqbo_sync import invoices
+from stqbo_sync.types import RunContext
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line
 
@@ -84,24 +88,25 @@ class World:
                                   initial_refresh_token=grant["refresh_token"], retry_policy=fast,
                                   limits=roomy())
         self.s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=fast)
-        self.conn = store.connect(url)
-        store.migrate(self.conn)
-        self.tenant = store.ensure_tenant(self.conn, "demo", self.q.realm_id, "sandbox", qbo.url)
+        self.conn = connect_db(url)
+        migrate.migrate(self.conn)
+        self.tenant = tenants.ensure_tenant(self.conn, "demo", self.q.realm_id, "sandbox", qbo.url)
         [qc] = seed_qbo(qbo, Customer=[qbo_customer("Prop Co")])["Customer"]
         [sc] = seed_st(st, st_customer("Prop Co"), invoices=[
             invoice(900 + i, "Prop Co", line(None, 1, 10 + i, tax=NY if i % 2 else None, description="Work"),
                     status="draft" if i == 3 else "sent") for i in range(4)])
-        store.add_link(self.conn, self.tenant, int(sc["id"]), str(qc["Id"]), "match", "setup")
+        mapping_db.add_link(Scope(self.conn, self.tenant, "setup"), int(sc["id"]), str(qc["Id"]), "match")
         self.conn.commit()
         self.deleted: set[int] = set()      # deleted in QuickBooks by a person: must never come back
 
     def push(self) -> None:
         staged = [(int(i["id"]), i) for i in self.st.admin("GET", "/_sim/state").json()["invoices"]]
         run_id = f"prop-{next(_runs)}"
-        store.replace_staged(self.conn, "st_invoice", self.tenant, run_id, staged)
+        ctx = RunContext(self.conn, self.tenant, run_id)
+        staging.replace(ctx, "st_invoice", staged)
         self.conn.commit()
         try:
-            invoices.push(self.conn, self.q, self.s, self.tenant, run_id, "sync", False, {})
+            invoices.push(ctx, self.q, self.s, {})
         except ApiError:
             self.conn.rollback()        # the task failed; Airflow would retry it: the next push is that retry
         by_st_id(self.qbo)              # never two QuickBooks invoices for one Synchroteam invoice

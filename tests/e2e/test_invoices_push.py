@@ -15,7 +15,12 @@ from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
 from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
-from stqbo_sync import invoice_ledger, invoices, store
+from stqbo_store import Scope, audit, migrate, staging, tenants
+from stqbo_store import connect as connect_db
+from stqbo_store import ledger as ledger_db
+from stqbo_store import mapping as mapping_db
+from stqbo_sync import invoices
+from stqbo_sync.types import Mode, RunContext
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line, unlimited  # noqa: F401 (autouse fixture)
 
@@ -35,26 +40,27 @@ def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator
                          TokenStore(state_db, "demo-secret"), qbo.url + "/oauth2/v1/tokens/bearer",
                          initial_refresh_token=qbo_grant["refresh_token"], retry_policy=FAST, limits=roomy())
     s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=FAST)
-    conn = store.connect(state_db)
-    store.migrate(conn)
-    tenant = store.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
+    conn = connect_db(state_db)
+    migrate.migrate(conn)
+    tenant = tenants.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
     conn.commit()
 
     def link(st_name: str, qbo_name: str) -> None:
         st_id = next(c["id"] for c in st.admin("GET", "/_sim/state").json()["customers"] if c["name"] == st_name)
         qbo_id = next(c["Id"] for c in qbo.admin("GET", "/_sim/state").json()["Customer"]
                       if c["DisplayName"] == qbo_name)
-        store.add_link(conn, tenant, int(st_id), str(qbo_id), "match", "setup")
+        mapping_db.add_link(Scope(conn, tenant, "setup"), int(st_id), str(qbo_id), "match")
         conn.commit()
 
     def push(run_id: str, mode: str = "sync", **options: Any) -> dict[str, Any]:
         staged = [(int(i["id"]), i) for i in st.admin("GET", "/_sim/state").json()["invoices"]]
-        store.replace_staged(conn, "st_invoice", tenant, run_id, staged)
+        ctx = RunContext(conn, tenant, run_id, Mode(mode))
+        staging.replace(ctx, "st_invoice", staged)
         conn.commit()
-        return invoices.push(conn, q, s, tenant, run_id, mode, False, options)
+        return invoices.push(ctx, q, s, options)
 
     def errors(run_id: str) -> list[tuple[str, str]]:
-        return [(e["code"], e["message"]) for e in store.record_errors(conn, tenant, run_id)]
+        return [(e["code"], e["message"]) for e in audit.record_errors(Scope(conn, tenant, run_id))]
 
     yield {"conn": conn, "tenant": tenant, "link": link, "push": push, "errors": errors, "qbo_client": q}
     conn.close()
@@ -87,7 +93,7 @@ def test_stale_sync_token_in_a_batch_is_retried_alone(qbo, st, env) -> None:
     assert [after[700]["SyncToken"], after[701]["SyncToken"]] == ["2", "1"]
     assert after[700]["TotalAmt"] == after[701]["TotalAmt"] == 30.0
     assert env["errors"]("r2") == []
-    ledger = {i: invoice_ledger.get(env["conn"], env["tenant"], i) for i in (700, 701)}
+    ledger = {i: ledger_db.get(Scope(env["conn"], env["tenant"], ""), i) for i in (700, 701)}
     assert ledger[701]["request_id"].startswith("stqbo-b-") and ledger[701]["request_id"].endswith("-0")
     assert ledger[700]["request_id"].startswith("stqbo-u"), "the stale one went again on its own"
     assert ledger[700]["request_id"] != ledger[701]["request_id"]
@@ -107,7 +113,7 @@ def test_an_older_version_found_by_its_marker_is_adopted_and_updated(qbo, st, en
     assert pushed[710]["Id"] == earlier["Id"] and len(qbo.admin("GET", "/_sim/state").json()["Invoice"]) == 1
     assert pushed[710]["TotalAmt"] == 50.0 and pushed[710]["SyncToken"] == "1"
     assert [r["path"].rsplit("/", 1)[-1] for r in qbo.writes()] == ["invoice"], "one write: the update"
-    rows = invoice_ledger.run_rows(env["conn"], env["tenant"], "r1")
+    rows = ledger_db.run_rows(Scope(env["conn"], env["tenant"], "r1"))
     assert rows[0]["note"].startswith("already in QuickBooks")
 
 
@@ -121,7 +127,7 @@ def test_duplicate_markers_are_reported_and_the_first_kept(qbo, st, env) -> None
     seed_qbo(qbo, Invoice=[twin, twin])
     env["push"]("r1")
     assert [code for code, _ in env["errors"]("r1")] == ["duplicate_marker"]
-    ledger = invoice_ledger.get(env["conn"], env["tenant"], 720)
+    ledger = ledger_db.get(Scope(env["conn"], env["tenant"], ""), 720)
     assert ledger is not None and ledger["qbo_id"] == min((i["Id"] for i in qbo.admin("GET", "/_sim/state").json()
                                                            ["Invoice"]), key=int)
 
@@ -144,7 +150,7 @@ def test_an_item_deactivated_in_quickbooks_is_resolved_again(qbo, st, env) -> No
     qbo.admin("DELETE", f"/_sim/Item/{item_id}").raise_for_status()
     edit(st, "invoices", 740, lines=[line("VALVE", 2, 30, description="Valves")])
     assert env["push"]("r2") == {"failed": 1}
-    assert invoice_ledger.item_links(env["conn"], env["tenant"]) == {}
+    assert mapping_db.item_links(Scope(env["conn"], env["tenant"], "")) == {}
     assert env["push"]("r3") == {"updated": 1}
     new_item = by_st_id(qbo)[740]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]
     assert new_item != item_id and by_st_id(qbo)[740]["TotalAmt"] == 60.0
@@ -164,7 +170,7 @@ def test_an_item_name_differing_only_in_case_is_reused_not_duplicated(qbo, st, e
     assert env["push"]("r1") == {"pushed": 1}
     assert by_st_id(qbo)[760]["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] == valve["Id"]
     assert len(qbo.admin("GET", "/_sim/state").json()["Item"]) == 1
-    assert invoice_ledger.item_links(env["conn"], env["tenant"]) == {"VALVE": valve["Id"]}
+    assert mapping_db.item_links(Scope(env["conn"], env["tenant"], "")) == {"VALVE": valve["Id"]}
 
 
 def test_an_update_whose_reply_was_always_lost_is_not_sent_again(qbo, st, env) -> None:
@@ -203,7 +209,7 @@ def test_new_items_follow_the_income_account_and_item_type_options(qbo, st, env)
     assert env["push"]("r1", income_account_id="2", item_type="NonInventory") == {"pushed": 1}
     [item] = qbo.admin("GET", "/_sim/state").json()["Item"]
     assert (item["Name"], item["Type"], item["IncomeAccountRef"]["value"]) == ("GASKET", "NonInventory", "2")
-    notes = invoice_ledger.notes(env["conn"], env["tenant"], "r1")
+    notes = ledger_db.notes(Scope(env["conn"], env["tenant"], "r1"))
     assert notes == ["QuickBooks items created for parts: GASKET"]
 
 
@@ -244,13 +250,14 @@ def test_two_synchroteam_accounts_into_one_company_never_adopt_each_others_invoi
         invoice(990, "Pair Co", line(None, 1, 77, description="from other"), num=9900)]}).raise_for_status()
     other = SynchroteamClient(st.url, "other", "other-key", retry_policy=FAST)
     conn = env["conn"]
-    tenant = store.ensure_tenant(conn, "other", env["qbo_client"].realm_id, "sandbox", qbo.url)
+    tenant = tenants.ensure_tenant(conn, "other", env["qbo_client"].realm_id, "sandbox", qbo.url)
     other_state = st.admin("GET", "/_sim/state?domain=other").json()
     qbo_customer_id = qbo.admin("GET", "/_sim/state").json()["Customer"][0]["Id"]
-    store.add_link(conn, tenant, int(other_state["customers"][0]["id"]), str(qbo_customer_id), "match", "setup")
-    store.replace_staged(conn, "st_invoice", tenant, "o1", [(990, other_state["invoices"][0])])
+    ctx = RunContext(conn, tenant, "o1")
+    mapping_db.add_link(ctx, int(other_state["customers"][0]["id"]), str(qbo_customer_id), "match")
+    staging.replace(ctx, "st_invoice", [(990, other_state["invoices"][0])])
     conn.commit()
-    assert invoices.push(conn, env["qbo_client"], other, tenant, "o1", "sync", False, {}) == {"pushed": 1}
+    assert invoices.push(ctx, env["qbo_client"], other, {}) == {"pushed": 1}
     notes = sorted(i["PrivateNote"] for i in qbo.admin("GET", "/_sim/state").json()["Invoice"])
     assert [n.split(" v:")[0] for n in notes] == ["Synchroteam invoice 990 (#9900) from demo",
                                                   "Synchroteam invoice 990 (#9900) from other"]
