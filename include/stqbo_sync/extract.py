@@ -1,56 +1,36 @@
 """extract_synchroteam / extract_quickbooks: read what changed (or everything) and stage it for this run.
 
-Change detection:
-- Synchroteam: ``changedSince`` on customers and invoices, in UTC; responses are at minute precision, so the
-  window overlaps the watermark by `ST_OVERLAP` and records are de-duplicated by id.
-- QuickBooks: CDC for Customer (at most 30 days back, else a full query), its response ``time`` becoming the next
-  watermark.
-- A full read of both sides runs for upload/download, on the first run, and in sync mode once a day
-  (`FULL_RECONCILE_EVERY`) to see what change feeds cannot show (deletions in Synchroteam, missed events).
-Watermarks are only proposed here; `report` commits them when the run's writes have committed.
+Which window each read covers, and when a full read is due, is decided by `watermarks`; the watermarks are only
+proposed here, and `report` commits them when the run's writes have committed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from stqbo_store import extracts, staging
 from stqbo_store import mapping as mapping_db
+from stqbo_sync import watermarks
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
 log = logging.getLogger(__name__)
 
-ST_OVERLAP = timedelta(minutes=2)
-QBO_OVERLAP = timedelta(minutes=1)
-CDC_MAX_AGE = timedelta(days=29, hours=12)
-FULL_RECONCILE_EVERY = timedelta(hours=24)
 ALL_CUSTOMERS = "SELECT * FROM Customer WHERE Active IN (true, false)"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _full_read_due(ctx: RunContext, side: str, watermark: str | None) -> bool:
-    if ctx.mode in (Mode.UPLOAD, Mode.DOWNLOAD) or watermark is None:
-        return True
-    last = extracts.last_full_read(ctx, side, "customer")
-    return last is None or utcnow() - last >= FULL_RECONCILE_EVERY
 
 
 def extract_synchroteam(ctx: RunContext, st: SynchroteamApi, now: datetime | None = None) -> dict[str, Any]:
     """Stage customers (changed or all) and invoices changed since the watermark, plus the customers of those
     invoices that are not linked yet (so `load_changes` creates them before `push_invoices` needs them)."""
-    now = now or utcnow()
+    now = now or watermarks.utcnow()
     wm = extracts.get_watermark(ctx, "st", "customer")
-    full = _full_read_due(ctx, "st", wm)
-    since = None if full else datetime.fromisoformat(wm) - ST_OVERLAP  # type: ignore[arg-type]
+    full = watermarks.full_read_due(ctx, "st", wm)
+    since = None if full else watermarks.st_since(wm)
     customers = {int(c["id"]): c for c in st.list_customers(changed_since=since, active=None)}
     inv_wm = extracts.get_watermark(ctx, "st", "invoice")
-    inv_since = datetime.fromisoformat(inv_wm) - ST_OVERLAP if inv_wm else None
+    inv_since = watermarks.st_since(inv_wm)
     invoices = {int(i["id"]): i for i in st.list_invoices(changed_since=inv_since)} if ctx.mode == Mode.SYNC else {}
     for invoice in invoices.values():
         cid = (invoice.get("customer") or {}).get("id")
@@ -72,17 +52,18 @@ def extract_synchroteam(ctx: RunContext, st: SynchroteamApi, now: datetime | Non
 def extract_quickbooks(ctx: RunContext, qbo: QuickBooksApi) -> dict[str, Any]:
     """Stage QuickBooks customers (CDC since the watermark, or all) and every vendor and employee name."""
     wm = extracts.get_watermark(ctx, "qbo", "customer")
-    full = _full_read_due(ctx, "qbo", wm)
-    if not full and wm is not None and utcnow() - datetime.fromisoformat(wm) > CDC_MAX_AGE:
+    full = watermarks.full_read_due(ctx, "qbo", wm)
+    if not full and wm is not None and watermarks.cdc_too_old(wm):
         full = True  # CDC looks back at most 30 days
     if full:
-        started = utcnow()
+        started = watermarks.utcnow()
         customers = {str(c["Id"]): c for c in qbo.query(ALL_CUSTOMERS)}
-        next_wm = (started - QBO_OVERLAP).isoformat()
+        next_wm = watermarks.after_full_qbo_read(started)
     else:
-        result = qbo.cdc(["Customer"], datetime.fromisoformat(wm) - QBO_OVERLAP)  # type: ignore[arg-type]
+        assert wm is not None   # no watermark means a full read
+        result = qbo.cdc(["Customer"], watermarks.qbo_since(wm))
         customers = {str(c["Id"]): c for c in result.objects.get("Customer", []) if c.get("status") != "Deleted"}
-        next_wm = datetime.fromisoformat(result.time).astimezone(UTC).isoformat()
+        next_wm = watermarks.after_cdc(result.time)
     others = [(entity, str(o["Id"]), o.get("DisplayName") or "")
               for entity in ("Vendor", "Employee")
               for o in qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)")]

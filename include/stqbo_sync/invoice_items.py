@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
 from stqbo_store import Scope
 from stqbo_store import mapping as mapping_db
-from stqbo_sync.invoice_payload import PayloadError, request_id, taxed
+from stqbo_sync import request_ids
+from stqbo_sync.invoice_payload import PayloadError, taxed
 
 log = logging.getLogger(__name__)
 MAX_NAME = 100
@@ -140,7 +141,7 @@ class ItemResolver:
         body = self.item_body(ref, part, line)
         # the run is part of the id: a task retry replays its own create, while a later run (after the item was
         # deleted or deactivated by a person) really creates a new one; Sku/Name lookups above prevent duplicates
-        return self.qbo.create("Item", body, request_id(self.tenant_key, 0, f"{body['Name']}|{self.scope.run_id}", "item"))
+        return self.qbo.create("Item", body, request_ids.invoice_write(self.tenant_key, 0, f"{body['Name']}|{self.scope.run_id}", "item"))
 
     def item_body(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         part = part or {}

@@ -307,18 +307,6 @@ def with_marker(body: dict[str, Any], invoice: dict[str, Any], version: str, dom
     return {**body, "PrivateNote": marker(invoice, version, domain)}
 
 
-def request_id(tenant_key: str, st_id: int, version: str, op: str) -> str:
-    """Same logical write -> same id (so QuickBooks replays instead of repeating); new version -> new id."""
-    digest = hashlib.sha1(f"{tenant_key}|{st_id}|{version}|{op}".encode()).hexdigest()[:20]
-    return f"stqbo-{op}-{digest}"[:50]
-
-
-def batch_request_prefix(tenant_key: str, writes: list[tuple[int, str]]) -> str:
-    """At most 33 characters, so the hook's ``-<n>`` suffix keeps it within QuickBooks' 36 for a batch."""
-    text = tenant_key + "|" + ",".join(f"{st_id}:{version}" for st_id, version in sorted(writes))
-    return "stqbo-b-" + hashlib.sha1(text.encode()).hexdigest()[:24]
-
-
 # ----------------------------------------------------------------------------------------------- after a write
 
 

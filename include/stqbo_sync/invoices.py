@@ -40,7 +40,7 @@ from stqbo_api.errors import (
 from stqbo_store import Scope, audit, staging
 from stqbo_store import ledger as ledger_db
 from stqbo_store import mapping as mapping_db
-from stqbo_sync import invoice_company
+from stqbo_sync import invoice_company, request_ids
 from stqbo_sync import invoice_payload as payload
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.invoice_items import DRY_RUN_ITEM, ItemResolver, quote
@@ -130,7 +130,7 @@ class Pusher:
     _found: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.tenant_key = f"{self.st.domain}|{self.qbo.realm_id}|{self.ctx.tenant_id}"
+        self.tenant_key = request_ids.tenant_key(self.st.domain, self.qbo.realm_id, self.ctx.tenant_id)
 
     # ------------------------------------------------------------------------------------------- driver
 
@@ -300,7 +300,7 @@ class Pusher:
 
     def _batch_create(self, works: list[Work]) -> None:
         items = [{"bId": f"b{i}", "operation": "create", "Invoice": w.marked()} for i, w in enumerate(works)]
-        prefix = payload.batch_request_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
+        prefix = request_ids.batch_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
         ledger_db.set_request_id(self.ctx, [w.st_id for w in works], f"{prefix}-0")
         self.ctx.conn.commit()
         results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
@@ -362,7 +362,7 @@ class Pusher:
         items = [{"bId": f"b{i}", "operation": "update",
                   "Invoice": {**w.marked(), "Id": str(obj["Id"]), "SyncToken": str(obj["SyncToken"]), "sparse": True}}
                  for i, (w, obj) in enumerate(ready)]
-        prefix = payload.batch_request_prefix(
+        prefix = request_ids.batch_prefix(
             self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}.{w.failures}") for w, obj in ready])
         ledger_db.set_request_id(self.ctx, [w.st_id for w, _ in ready], f"{prefix}-0")
         self.ctx.conn.commit()
@@ -495,7 +495,7 @@ class Pusher:
     def _rid(self, w: Work, op: str) -> str:
         """Same (invoice, version, refusals so far, op) -> same id: a write whose answer was lost is replayed by
         QuickBooks, while a write QuickBooks refused gets a fresh id once the cause may have been fixed."""
-        return payload.request_id(self.tenant_key, w.st_id, w.version, f"{op}.{w.failures}")
+        return request_ids.invoice_write(self.tenant_key, w.st_id, w.version, f"{op}.{w.failures}")
 
 
 def _raise(err: BaseException) -> None:

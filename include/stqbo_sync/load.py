@@ -16,7 +16,6 @@ the fields that were written, keeping the planned values for the rest.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from stqbo_api.errors import (
 from stqbo_store import audit
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import lease, mapping, merge, plan
+from stqbo_sync import lease, mapping, merge, plan, request_ids
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.model import Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
@@ -123,8 +122,7 @@ class Loader:
         return plan.base_hash(st_b, qbo_b) == row["base_hash"]
 
     def request_id(self, row: dict[str, Any], op: str) -> str:
-        digest = hashlib.sha1(f"{self.ctx.tenant_id}|{self.ctx.run_id}|{row['seq']}".encode()).hexdigest()[:24]
-        return f"stqbo-{digest}-{op}"
+        return request_ids.plan_row(self.ctx.tenant_id, self.ctx.run_id, row["seq"], op)
 
     # ------------------------------------------------------------------------------------------- actions
 

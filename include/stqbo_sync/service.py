@@ -13,7 +13,7 @@ from stqbo_store import Conn, audit, extracts, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import extract, invoices, lease, load, plan, report
+from stqbo_sync import extract, invoices, lease, load, plan, report, watermarks
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
@@ -201,9 +201,7 @@ def _finish(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, An
         held = {e["entity"] for e in summary["errors"]}
         if plan_db.rows(ctx, ("pending", "failed", "superseded")):
             held.add("customer")   # read this window again: those records are planned anew next run
-        extracts.hold_watermarks(ctx, held)
-        extracts.commit_watermarks(ctx)
-        extracts.mark_completed(ctx)
+        watermarks.commit(ctx, held)
     text = report.render(summary)
     audit.finish_run(ctx, summary["status"], summary, text)
     staging.purge_old(ctx.conn)
@@ -218,7 +216,7 @@ def summarize(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, 
     errors = audit.record_errors(ctx)
     inv = invoices.summary(ctx)
     started = info.get("started_at")
-    duration = (extract.utcnow() - started).total_seconds() if started else 0.0
+    duration = (watermarks.utcnow() - started).total_seconds() if started else 0.0
     warnings = [f"{r['action']}: {r['reason']} ({_record_ids(r)})" for r in rows
                 if r["action"] in ("warning", "ambiguous", "skip")]
     status = "failed" if errors or upstream_failed else "success"

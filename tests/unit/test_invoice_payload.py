@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as hs
 
 from stqbo_sync import invoice_payload as p
+from stqbo_sync import request_ids
 
 ITEMS = {"SVC-HOUR": "11", "PIPE": "12", "": "13"}
 
@@ -195,13 +196,13 @@ def test_marker_names_the_synchroteam_account() -> None:
 
 
 def test_request_ids_stable_per_write_and_within_limits() -> None:
-    rid = p.request_id("demo|9341|1", 88123, "0123456789abcdef", "c")
-    assert rid == p.request_id("demo|9341|1", 88123, "0123456789abcdef", "c")
-    assert rid != p.request_id("demo|9341|1", 88123, "fedcba9876543210", "c")
-    assert rid != p.request_id("demo|9341|2", 88123, "0123456789abcdef", "c")
-    assert len(p.request_id("x" * 200, 10**15, "f" * 16, "u123456789")) <= 50
-    prefix = p.batch_request_prefix("demo|9341|1", [(1, "a"), (2, "b")])
-    assert prefix == p.batch_request_prefix("demo|9341|1", [(2, "b"), (1, "a")])
+    rid = request_ids.invoice_write("demo|9341|1", 88123, "0123456789abcdef", "c")
+    assert rid == request_ids.invoice_write("demo|9341|1", 88123, "0123456789abcdef", "c")
+    assert rid != request_ids.invoice_write("demo|9341|1", 88123, "fedcba9876543210", "c")
+    assert rid != request_ids.invoice_write("demo|9341|2", 88123, "0123456789abcdef", "c")
+    assert len(request_ids.invoice_write("x" * 200, 10**15, "f" * 16, "u123456789")) <= 50
+    prefix = request_ids.batch_prefix("demo|9341|1", [(1, "a"), (2, "b")])
+    assert prefix == request_ids.batch_prefix("demo|9341|1", [(2, "b"), (1, "a")])
     assert len(prefix + "-0") <= 36
 
 
