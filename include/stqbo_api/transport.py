@@ -4,9 +4,12 @@ Every transport problem is solved here once:
 
 * ``RetryPolicy``: at most 5 attempts, exponential backoff from 0.5 s capped at 30 s with *full jitter*
   (a uniform delay in [0, cap]) so that parallel workers do not retry in lock-step; a ``Retry-After`` from the
-  server wins (capped at 120 s). ``sleep`` and ``random`` are injectable so tests run without waiting.
-* ``SlidingWindowLimiter`` and ``RealmLimits``: QuickBooks allows 500 requests/min, 10 concurrent requests and
-  40 batch requests/min per realm. The limiters live in a process-wide registry keyed by realm, so every client
+  server wins (capped at 120 s). A throttled request (429) without ``Retry-After`` - what QuickBooks sends - gets
+  more attempts and a slower schedule (2, 4, 8 ... 60 s with equal jitter, about 1.5 to 3 minutes in all), so it
+  outlasts a per-minute window instead of spending its retries in seconds. ``sleep`` and ``random`` are
+  injectable so tests run without waiting.
+* ``SlidingWindowLimiter`` and ``RealmLimits``: QuickBooks allows 10 requests/second, 500 requests/min,
+  10 concurrent requests and 40 batch requests/min per realm. The limiters live in a process-wide registry keyed by realm, so every client
   and thread of one process shares them. They are **per process**: two Celery workers (or two task processes of
   LocalExecutor) each get the full budget, so with N parallel tasks against one realm the server may still
   answer 429; that is why 429 is also handled by retrying with ``Retry-After``. Keep the DAG's task concurrency
@@ -46,15 +49,24 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     retry_after_cap: float = 120.0
+    throttle_attempts: int = 8
+    throttle_base: float = 2.0
+    throttle_cap: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     random: Callable[[], float] = random.random
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+    def delay(self, attempt: int, retry_after: float | None = None, throttled: bool = False) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         if retry_after is not None:
             return max(0.0, min(retry_after, self.retry_after_cap))
+        if throttled:   # never near zero: a retry at once would only be throttled again
+            ceiling = min(self.throttle_cap, self.throttle_base * (2 ** (attempt - 1)))
+            return ceiling * (0.5 + 0.5 * self.random())
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
         return self.random() * ceiling
+
+    def attempts(self, throttled: bool) -> int:
+        return max(self.max_attempts, self.throttle_attempts) if throttled else self.max_attempts
 
 
 class SlidingWindowLimiter:
@@ -112,6 +124,7 @@ class RealmLimits:
     requests: SlidingWindowLimiter
     batches: SlidingWindowLimiter
     concurrency: Any = field(default_factory=_Unlimited)
+    per_second: SlidingWindowLimiter | None = None
 
     @contextlib.contextmanager
     def slot(self, batch: bool = False, weight: int = 1) -> Iterator[None]:
@@ -119,6 +132,8 @@ class RealmLimits:
         if batch:
             self.batches.acquire()
         self.requests.acquire(weight)
+        if self.per_second is not None:
+            self.per_second.acquire(weight)
         self.concurrency.acquire()
         try:
             yield
@@ -135,6 +150,7 @@ def limits_for(
     key: str,
     *,
     requests_per_minute: int = 500,
+    requests_per_second: int = 10,
     concurrent: int = 10,
     batch_per_minute: int = 40,
 ) -> RealmLimits:
@@ -146,6 +162,7 @@ def limits_for(
                 requests=SlidingWindowLimiter(requests_per_minute),
                 batches=SlidingWindowLimiter(batch_per_minute),
                 concurrency=threading.BoundedSemaphore(concurrent) if concurrent > 0 else _Unlimited(),
+                per_second=SlidingWindowLimiter(requests_per_second, window=1.0) if requests_per_second > 0 else None,
             )
             _registry[(api, key)] = found
         return found
@@ -222,15 +239,16 @@ class Transport:
             except RetriableApiError as err:
                 if not self._should_retry(err, attempt, idempotent):
                     raise
-                wait = self.policy.delay(attempt, err.retry_after)
+                throttled = err.status == 429
+                wait = self.policy.delay(attempt, err.retry_after, throttled=throttled)
                 log.warning(
                     "%s %s failed (%s); attempt %d of %d, retrying in %.2f s",
-                    self.api, describe, _short(err), attempt, self.policy.max_attempts, wait,
+                    self.api, describe, _short(err), attempt, self.policy.attempts(throttled), wait,
                 )
                 self.policy.sleep(wait)
 
     def _should_retry(self, err: RetriableApiError, attempt: int, idempotent: bool) -> bool:
-        if attempt >= self.policy.max_attempts:
+        if attempt >= self.policy.attempts(throttled=err.status == 429):
             return False
         return idempotent or getattr(err, "_sent_nothing", False) or err.status == 429
 

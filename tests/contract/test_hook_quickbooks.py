@@ -281,6 +281,18 @@ def test_429_honours_retry_after(qbo: Any, client: QuickBooksClient, sleeps: Sle
     assert sleeps == [4.0]
 
 
+def test_429_without_retry_after_waits_out_a_minute_window(qbo: Any, client: QuickBooksClient, sleeps: Sleeps) -> None:
+    """QuickBooks throttles with no Retry-After: six 429s in a row still end in success, after waits that add up
+    to more than a minute (a per-minute budget has room again), each at least half its step."""
+    client.get_company_info()
+    _fault(qbo, path="/query", action="throttle", status=429, times=6)
+    qbo.admin("DELETE", "/_sim/requests")
+    assert list(client.query("SELECT * FROM Customer")) == []
+    assert [r["status"] for r in _api_calls(qbo, "/query")] == [429] * 6 + [200]
+    assert len(sleeps) == 6 and sum(sleeps) > 60
+    assert all(s >= step / 2 for s, step in zip(sleeps, (2, 4, 8, 16, 32, 60), strict=True))
+
+
 def test_timeout_is_retried(qbo: Any, client: QuickBooksClient, sleeps: Sleeps) -> None:
     client.get_company_info()
     _fault(qbo, path="/preferences", action="timeout", delay=3, times=1)
