@@ -31,15 +31,14 @@ from stqbo_api.options import QuickBooksOptions, extra_value
 from stqbo_api.quickbooks import DEFAULT_TOKEN_URL, QuickBooksClient
 from stqbo_api.redact import add_listener, scrub
 from stqbo_api.tokens import TokenStore
-from stqbo_hooks.connections import QUICKBOOKS_CONN_FIELDS, QUICKBOOKS_UI_BEHAVIOUR, legacy_widgets
+from stqbo_hooks.connections import (
+    QUICKBOOKS_CONN_FIELDS,
+    QUICKBOOKS_UI_BEHAVIOUR,
+    airflow_masker,
+    legacy_widgets,
+)
 
 STATE_DB_CONN_ID = "sync_state_db"
-
-
-def _airflow_masker(secret: str) -> None:
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(secret)
 
 
 def state_db_dsn(conn_id: str = STATE_DB_CONN_ID) -> str:
@@ -87,7 +86,7 @@ class QuickBooksHook(BaseHook):
         return self._client
 
     def _build_client(self) -> QuickBooksClient:
-        add_listener(_airflow_masker)
+        add_listener(airflow_masker)
         conn = self.get_connection(self.quickbooks_conn_id)
         extra = conn.extra_dejson
         options = QuickBooksOptions.from_extra(extra, self.conn_type, self.quickbooks_conn_id)
