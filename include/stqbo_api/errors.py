@@ -98,10 +98,15 @@ def _rebuild_error(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
 
 
 class RetriableApiError(ApiError):
-    """Worth retrying after a while: throttling, server trouble, a lost connection or reply."""
+    """Worth retrying after a while: throttling, server trouble, a lost connection or reply.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    ``sent_nothing``: the request certainly never reached the server, so even a write that is not idempotent
+    may be sent again."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, sent_nothing: bool = False,
+                 **kwargs: Any) -> None:
         self.retry_after = retry_after
+        self.sent_nothing = sent_nothing
         super().__init__(message, **kwargs)
 
 
