@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg2
 from cryptography.fernet import Fernet, InvalidToken
@@ -39,6 +38,7 @@ from stqbo_api.errors import QUICKBOOKS, REAUTHORISE_HINT, ReauthorizationRequir
 from stqbo_api.redact import register_secret
 from stqbo_store import Conn
 from stqbo_store import tokens as rows
+from stqbo_store.migrate import migrate
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class TokenStore:
         if self._ready:
             return
         if not rows.table_ready(conn):
-            _migrate(conn)
+            migrate(conn)
         conn.commit()
         self._ready = True
 
@@ -221,20 +221,3 @@ def with_expiry(tokens: TokenSet, expires_in: float | None, refresh_expires_in: 
         expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
         refresh_expires_at=now + timedelta(seconds=refresh_expires_in) if refresh_expires_in else None,
     )
-
-
-def _migrate(conn: Conn) -> None:
-    """``stqbo_store.migrate.migrate``; until that module is on main, only the token table's own migration.
-
-    FALLBACK (remove with the ``except`` branch once ``stqbo_store.migrate`` has landed): runs
-    ``007_oauth_tokens.sql`` under an advisory lock, as the token store's own DDL did before.
-    """
-    try:
-        from stqbo_store.migrate import migrate
-    except ImportError:
-        sql = Path(rows.__file__).resolve().parent / "sql" / "007_oauth_tokens.sql"
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('stqbo_hooks.auth.qbo_oauth_token'))")
-            cur.execute(sql.read_text())
-        return
-    migrate(conn)

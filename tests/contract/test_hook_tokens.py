@@ -12,6 +12,7 @@ import pytest
 
 from stqbo_api.errors import ReauthorizationRequired
 from stqbo_api.tokens import TokenSet, TokenStore
+from stqbo_store import migrate
 from stqbo_store import tokens as token_rows
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -142,7 +143,7 @@ def test_a_new_database_gets_the_table_from_the_migrations(state_db: str) -> Non
         assert not token_rows.table_ready(conn)
     _store(state_db).save("realm-1", "client", "first")
     with psycopg2.connect(state_db) as conn:
-        assert token_rows.table_ready(conn)
+        assert token_rows.table_ready(conn) and migrate.current(conn)   # through the migrations, all of them
         with conn.cursor() as cur:
             cur.execute("SELECT obj_description('auth.qbo_oauth_token'::regclass)")
             assert "Fernet-encrypted" in cur.fetchone()[0]
