@@ -40,11 +40,13 @@ dev: $(DEV_STAMP)
 demo: $(RUNTIME_STAMP)
 	@$(BIN)/python -m devenv.demo
 
+# lint: style, then the layering contracts of pyproject.toml [tool.importlinter] (PYTHONPATH above finds the packages)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy include/stqbo_sync
+	$(BIN)/mypy include/stqbo_sync include/stqbo_api include/stqbo_store plugins/stqbo_hooks
 
 test: $(DEV_STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -62,4 +64,4 @@ bench: $(DEV_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from devenv import pg, sims
+from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
@@ -57,7 +58,7 @@ def phase(name: str, qbo: sims.SimProcess, st_sim: sims.SimProcess, conn: Conn, 
     conn.commit()
     qbo.admin("DELETE", "/_sim/requests")
     started = time.perf_counter()
-    counts = invoices.push(ctx, q, s, {})
+    counts = invoices.push(ctx, q, s, QuickBooksOptions())
     elapsed = time.perf_counter() - started
     log = qbo.requests_log()
     kinds = Counter(f"{r['method']} {r['path'].rsplit('/', 1)[-1]}" for r in log)

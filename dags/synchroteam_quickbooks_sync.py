@@ -60,9 +60,7 @@ def _runtime() -> Any:
 
     ctx = get_current_context()
     params = ctx["params"]
-    hook = QuickBooksHook()
-    qbo = hook.get_conn()
-    extra = hook.get_connection(hook.quickbooks_conn_id).extra_dejson
+    qbo = QuickBooksHook().get_conn()
     return Runtime(
         dsn=state_db_dsn(),
         run_id=ctx["run_id"],
@@ -71,10 +69,7 @@ def _runtime() -> Any:
         mode=params.get("mode", "sync"),
         dry_run=bool(params.get("dry_run", False)),
         scheduled=str(getattr(ctx["dag_run"], "run_type", "")).lower().endswith("scheduled"),
-        options={
-            "use_synchroteam_invoice_numbers": qbo.use_synchroteam_invoice_numbers,
-            **{k: extra.get(k) for k in ("income_account_id", "item_type", "tax_codes")},
-        },
+        options=qbo.options,
     )
 
 

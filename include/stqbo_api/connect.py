@@ -395,19 +395,14 @@ def other_tenants(dsn: str, realm_id: str) -> list[tuple[str, str, str]]:
     """(Synchroteam domain, realm, environment) of the mappings the state DB already holds for other realms."""
     import psycopg2
 
+    from stqbo_store import tenants
+
     try:
         conn = psycopg2.connect(dsn)
     except psycopg2.Error:
         return []
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('sync.tenant') IS NOT NULL")
-            row = cur.fetchone()
-            if not row or not row[0]:
-                return []
-            cur.execute("SELECT st_domain, qbo_realm_id, qbo_environment FROM sync.tenant "
-                        "WHERE qbo_realm_id <> %s ORDER BY tenant_id", (realm_id,))
-            return [(str(r[0]), str(r[1]), str(r[2])) for r in cur.fetchall()]
+        return tenants.other_realm_tenants(conn, realm_id) if tenants.schema_ready(conn) else []
     finally:
         conn.close()
 

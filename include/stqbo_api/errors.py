@@ -1,6 +1,6 @@
 """The error taxonomy shared by both APIs, and one mapping function per API from (status, body) to it.
 
-Classes are named for what the caller must do (see ``shared/STYLE.md``):
+Classes are named for what the caller must do (as stripe-python names its errors):
 
     ApiError
     ├ RetriableApiError      429 (retry_after), 5xx, timeouts, connection resets: the transport retries them
@@ -12,6 +12,8 @@ Classes are named for what the caller must do (see ``shared/STYLE.md``):
       │ ├ DuplicateNameError 6240 (existing_id parsed from "Id=NNN")
       │ └ StaleObjectError   5010 (re-read, re-merge, retry)
       └ QuotaExhaustedError  Synchroteam daily quota at 0: stop until it resets
+
+    ConfigurationError       a connection option has a value the connector cannot use: a person must fix it
 
 This module must not import Airflow: the sync core imports it. Every text kept on an error goes through
 ``redact.scrub`` so that no token or key can reach a log, XCom or report through an exception.
@@ -96,10 +98,15 @@ def _rebuild_error(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
 
 
 class RetriableApiError(ApiError):
-    """Worth retrying after a while: throttling, server trouble, a lost connection or reply."""
+    """Worth retrying after a while: throttling, server trouble, a lost connection or reply.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    ``sent_nothing``: the request certainly never reached the server, so even a write that is not idempotent
+    may be sent again."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, sent_nothing: bool = False,
+                 **kwargs: Any) -> None:
         self.retry_after = retry_after
+        self.sent_nothing = sent_nothing
         super().__init__(message, **kwargs)
 
 
@@ -141,6 +148,22 @@ class QuotaExhaustedError(FatalApiError):
     def __init__(self, message: str, *, resets_at: datetime | None = None, **kwargs: Any) -> None:
         self.resets_at = resets_at
         super().__init__(message, **kwargs)
+
+
+class ConfigurationError(ValueError):
+    """A connection's option is unusable; the message names the option and the connection, never a value."""
+
+    def __init__(self, message: str, *, option: str, connection: str) -> None:
+        self.option = option
+        self.connection = connection
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_configuration_error, (str(self), self.option, self.connection))
+
+
+def _rebuild_configuration_error(message: str, option: str, connection: str) -> ConfigurationError:
+    return ConfigurationError(message, option=option, connection=connection)
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -32,6 +32,7 @@ from stqbo_api.errors import (
     map_quickbooks_error,
     parse_quickbooks_fault,
 )
+from stqbo_api.options import QuickBooksOptions
 from stqbo_api.redact import register_secret
 from stqbo_api.tokens import TokenSet, TokenStore, with_expiry
 from stqbo_api.transport import (
@@ -123,7 +124,11 @@ class BatchResult:
 
 
 class QuickBooksClient:
-    """One realm of QuickBooks Online, authenticated with OAuth 2 tokens kept in a ``TokenStore``."""
+    """One realm of QuickBooks Online, authenticated with OAuth 2 tokens kept in a ``TokenStore``.
+
+    ``options`` are the connection's invoice options, parsed once (``QuickBooksOptions.from_extra``); the client
+    carries them so that whoever holds the client reads the same, already validated values.
+    """
 
     def __init__(
         self,
@@ -136,7 +141,7 @@ class QuickBooksClient:
         *,
         initial_refresh_token: str | None = None,
         environment: str | None = None,
-        use_synchroteam_invoice_numbers: bool = False,
+        options: QuickBooksOptions | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         retry_policy: RetryPolicy | None = None,
@@ -155,7 +160,7 @@ class QuickBooksClient:
         self.realm_id = str(realm_id)
         self.client_id = client_id
         self.environment = environment or environment_of(self.base_url)
-        self.use_synchroteam_invoice_numbers = use_synchroteam_invoice_numbers
+        self.options = options or QuickBooksOptions()
         self.token_url = token_url or DEFAULT_TOKEN_URL
         self.page_size = page_size
         self._client_secret = client_secret
@@ -171,6 +176,11 @@ class QuickBooksClient:
         self._oauth = Transport(QUICKBOOKS, self._session, _classify_oauth, policy, connect_timeout, read_timeout)
         self._tokens: TokenSet | None = None
         self._token_lock = threading.Lock()
+
+    @property
+    def use_synchroteam_invoice_numbers(self) -> bool:
+        """Shorthand for ``options.use_synchroteam_invoice_numbers``."""
+        return self.options.use_synchroteam_invoice_numbers
 
     def __repr__(self) -> str:
         return f"QuickBooksClient(realm_id={self.realm_id!r}, environment={self.environment!r})"

@@ -15,6 +15,9 @@ That secret is already in every place that can use a refresh token (a refresh to
 so no second key has to be provisioned, rotated or leaked; a database dump alone reveals nothing usable.
 Rotating the client secret makes stored rows undecryptable: they are then treated as absent (the connection's
 ``refresh_token`` seeds again, or ``make connect`` stores a new grant).
+
+Storage: the statements are in ``stqbo_store.tokens`` and the table comes from the state DB's migrations
+(``007_oauth_tokens.sql``); this module owns the encryption, the transaction and the refresh protocol.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg2
 from cryptography.fernet import Fernet, InvalidToken
@@ -34,27 +36,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from stqbo_api.errors import QUICKBOOKS, REAUTHORISE_HINT, ReauthorizationRequired
 from stqbo_api.redact import register_secret
+from stqbo_store import Conn
+from stqbo_store import tokens as rows
+from stqbo_store.migrate import migrate
 
 log = logging.getLogger(__name__)
-
-DDL = """
-CREATE SCHEMA IF NOT EXISTS auth;
-CREATE TABLE IF NOT EXISTS auth.qbo_oauth_token (
-    realm_id            text        NOT NULL,
-    client_id           text        NOT NULL,
-    refresh_token_enc   text        NOT NULL,
-    access_token_enc    text,
-    access_expires_at   timestamptz,
-    refresh_expires_at  timestamptz,
-    refreshed_at        timestamptz,
-    updated_at          timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (realm_id, client_id)
-);
-COMMENT ON TABLE auth.qbo_oauth_token IS
-    'Newest QuickBooks OAuth tokens per realm and client, Fernet-encrypted with a key derived from the client secret';
-"""
-
-_LOCK_KEY = "stqbo_hooks.auth.qbo_oauth_token"
 
 
 @dataclass(frozen=True)
@@ -97,24 +83,25 @@ class TokenStore:
     # ------------------------------------------------------------------------------------------ plumbing
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self) -> Iterator[Conn]:
+        """One connection and transaction per operation: committed when the block ends, rolled back on error."""
         conn = psycopg2.connect(self._dsn)
         try:
             self._ensure_schema(conn)
-            with conn, conn.cursor() as cur:
-                yield cur
+            with conn:
+                yield conn
         finally:
             conn.close()
 
-    def _ensure_schema(self, conn: Any) -> None:
-        """Create the schema and table once per store, in a transaction of its own (a failed refresh must
-        not roll the DDL back)."""
+    def _ensure_schema(self, conn: Conn) -> None:
+        """Migrate the state DB when the token table is missing (``make connect`` on a new database), once per
+        store, before and apart from the caller's transaction (a failed refresh must not undo the migration).
+        Tasks find the table there already: the sync service migrates at the start of each run."""
         if self._ready:
             return
-        with conn, conn.cursor() as cur:
-            # Serialise the DDL: two processes running CREATE ... IF NOT EXISTS at once can still collide.
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
-            cur.execute(DDL)
+        if not rows.table_ready(conn):
+            migrate(conn)
+        conn.commit()
         self._ready = True
 
     def _encrypt(self, value: str | None) -> str | None:
@@ -123,15 +110,15 @@ class TokenStore:
     def _decrypt(self, value: str | None) -> str | None:
         return None if value is None else self._fernet.decrypt(value.encode("ascii")).decode("utf-8")
 
-    def _row_to_tokens(self, row: tuple[Any, ...] | None, realm_id: str) -> TokenSet | None:
+    def _row_to_tokens(self, row: rows.TokenRow | None, realm_id: str) -> TokenSet | None:
         if row is None:
             return None
         try:
             tokens = TokenSet(
-                refresh_token=self._decrypt(row[0]) or "",
-                access_token=self._decrypt(row[1]),
-                expires_at=row[2],
-                refresh_expires_at=row[3],
+                refresh_token=self._decrypt(row.refresh_token_enc) or "",
+                access_token=self._decrypt(row.access_token_enc),
+                expires_at=row.access_expires_at,
+                refresh_expires_at=row.refresh_expires_at,
             )
         except InvalidToken:
             log.warning(
@@ -156,42 +143,20 @@ class TokenStore:
         refresh_expires_at: datetime | None = None,
     ) -> None:
         """Store (insert or replace) the tokens of a realm, e.g. after a person connected the app."""
-        with self._transaction() as cur:
-            self._upsert(cur, realm_id, client_id, TokenSet(refresh_token, access_token, expires_at, refresh_expires_at))
+        with self._transaction() as conn:
+            self._upsert(conn, realm_id, client_id, TokenSet(refresh_token, access_token, expires_at, refresh_expires_at))
 
-    def _upsert(self, cur: Any, realm_id: str, client_id: str, tokens: TokenSet) -> None:
+    def _upsert(self, conn: Conn, realm_id: str, client_id: str, tokens: TokenSet) -> None:
         register_secret(tokens.refresh_token)
         register_secret(tokens.access_token)
-        cur.execute(
-            """
-            INSERT INTO auth.qbo_oauth_token AS t
-                (realm_id, client_id, refresh_token_enc, access_token_enc, access_expires_at,
-                 refresh_expires_at, refreshed_at, updated_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, now())
-            ON CONFLICT (realm_id, client_id) DO UPDATE SET
-                refresh_token_enc = EXCLUDED.refresh_token_enc,
-                access_token_enc = EXCLUDED.access_token_enc,
-                access_expires_at = EXCLUDED.access_expires_at,
-                refresh_expires_at = EXCLUDED.refresh_expires_at,
-                refreshed_at = EXCLUDED.refreshed_at,
-                updated_at = now()
-            """,
-            (
-                realm_id, client_id, self._encrypt(tokens.refresh_token), self._encrypt(tokens.access_token),
-                tokens.expires_at, tokens.refresh_expires_at,
-                self._clock() if tokens.access_token else None,
-            ),
-        )
+        row = rows.TokenRow(self._encrypt(tokens.refresh_token) or "", self._encrypt(tokens.access_token),
+                            tokens.expires_at, tokens.refresh_expires_at)
+        rows.put(conn, realm_id, client_id, row, refreshed_at=self._clock() if tokens.access_token else None)
 
     def load(self, realm_id: str, client_id: str) -> TokenSet | None:
         """The stored tokens, or None when there are none (or they cannot be decrypted)."""
-        with self._transaction() as cur:
-            cur.execute(
-                "SELECT refresh_token_enc, access_token_enc, access_expires_at, refresh_expires_at "
-                "FROM auth.qbo_oauth_token WHERE realm_id = %s AND client_id = %s",
-                (realm_id, client_id),
-            )
-            return self._row_to_tokens(cur.fetchone(), realm_id)
+        with self._transaction() as conn:
+            return self._row_to_tokens(rows.get(conn, realm_id, client_id), realm_id)
 
     def refresh_locked(
         self,
@@ -210,31 +175,22 @@ class TokenStore:
         the token endpoint. ``initial_refresh_token`` (the connection's) seeds an empty store, and is tried
         once when the stored token is refused with ``invalid_grant`` and differs from it.
         """
-        with self._transaction() as cur:
-            stored = self._lock_row(cur, realm_id, client_id, initial_refresh_token)
+        with self._transaction() as conn:
+            stored = self._lock_row(conn, realm_id, client_id, initial_refresh_token)
             if (
                 stored.access_valid(self._clock(), margin)
                 and stored.access_token != rejected_access_token
             ):
                 return stored
             fresh = self._call_refresh(stored.refresh_token, refresh_fn, initial_refresh_token)
-            self._upsert(cur, realm_id, client_id, fresh)
+            self._upsert(conn, realm_id, client_id, fresh)
             log.info("Stored refreshed QuickBooks tokens for realm %s", realm_id)
             return fresh
 
-    def _lock_row(self, cur: Any, realm_id: str, client_id: str, initial: str | None) -> TokenSet:
+    def _lock_row(self, conn: Conn, realm_id: str, client_id: str, initial: str | None) -> TokenSet:
         if initial:
-            cur.execute(
-                "INSERT INTO auth.qbo_oauth_token (realm_id, client_id, refresh_token_enc) VALUES (%s, %s, %s) "
-                "ON CONFLICT (realm_id, client_id) DO NOTHING",
-                (realm_id, client_id, self._encrypt(initial)),
-            )
-        cur.execute(
-            "SELECT refresh_token_enc, access_token_enc, access_expires_at, refresh_expires_at "
-            "FROM auth.qbo_oauth_token WHERE realm_id = %s AND client_id = %s FOR UPDATE",
-            (realm_id, client_id),
-        )
-        stored = self._row_to_tokens(cur.fetchone(), realm_id)
+            rows.seed(conn, realm_id, client_id, self._encrypt(initial) or "")
+        stored = self._row_to_tokens(rows.get(conn, realm_id, client_id, for_update=True), realm_id)
         if stored is None and initial:
             # The row exists but cannot be decrypted (client secret rotated): start again from the connection.
             stored = TokenSet(refresh_token=initial)

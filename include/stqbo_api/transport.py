@@ -250,7 +250,7 @@ class Transport:
     def _should_retry(self, err: RetriableApiError, attempt: int, idempotent: bool) -> bool:
         if attempt >= self.policy.attempts(throttled=err.status == 429):
             return False
-        return idempotent or getattr(err, "_sent_nothing", False) or err.status == 429
+        return idempotent or err.sent_nothing or err.status == 429
 
     def _attempt(
         self,
@@ -293,12 +293,10 @@ class Transport:
             kind = "lost the connection"
         else:
             kind = f"failed ({type(exc).__name__})"
-        err = RetriableApiError(
+        return RetriableApiError(
             f"The request to {self.api} {kind}; the reply (if any) was lost",
-            api=self.api, code=type(exc).__name__, request_id=request_id,
+            api=self.api, code=type(exc).__name__, request_id=request_id, sent_nothing=_sent_nothing(exc),
         )
-        err._sent_nothing = _sent_nothing(exc)  # type: ignore[attr-defined]
-        return err
 
 
 def _short(err: ApiError) -> str:

@@ -11,23 +11,18 @@ saying so: guessing a tax code would be an accounting error.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
+from stqbo_api.options import QuickBooksOptions
+from stqbo_sync.clients import QuickBooksApi
 from stqbo_sync.invoice_payload import Numbering, PayloadError, Settings, TaxModel, dec, numbering, tax_rate
 
 log = logging.getLogger(__name__)
 PSEUDO_CODES = ("TAX", "NON")
-
-
-class CompanyApi(Protocol):
-    def query(self, statement: str) -> Any: ...
-    def get_preferences(self) -> dict[str, Any]: ...
-    def get_company_info(self) -> dict[str, Any]: ...
 
 
 def norm(text: Any) -> str:
@@ -114,7 +109,7 @@ def _us_line_code(tax: dict[str, Any] | None) -> str:
     return "TAX" if tax_rate(tax) else "NON"
 
 
-def load(qbo: CompanyApi, options: dict[str, Any]) -> Company:
+def load(qbo: QuickBooksApi, options: QuickBooksOptions) -> Company:
     info = qbo.get_company_info()
     prefs = qbo.get_preferences()
     country = str(info.get("Country") or "US").upper()
@@ -129,19 +124,7 @@ def load(qbo: CompanyApi, options: dict[str, Any]) -> Company:
         custom_txn_numbers=bool(sales.get("CustomTxnNumbers", False)),
         home_currency=(currency.get("HomeCurrency") or {}).get("value"),
         multicurrency=bool(currency.get("MultiCurrencyEnabled", False)),
-        tax_codes=TaxCodes(codes, rates, overrides=_overrides(options.get("tax_codes"))),
+        tax_codes=TaxCodes(codes, rates, overrides=dict(options.tax_codes)),
         automated_sales_tax=bool(tax_prefs.get("PartnerTaxEnabled", False)),
     )
 
-
-def _overrides(value: Any) -> dict[str, str]:
-    if not value:
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise PayloadError("the tax_codes option must be a JSON object", code="config") from None
-    if not isinstance(value, dict):
-        raise PayloadError("the tax_codes option must be a JSON object", code="config")
-    return {str(k): str(v) for k, v in value.items()}

@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, RetriableApiError
+from stqbo_api.options import QuickBooksOptions
+from stqbo_api.quickbooks import escape_query_value
 from stqbo_store import Scope
 from stqbo_store import mapping as mapping_db
 from stqbo_sync import request_ids
+from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.invoice_payload import PayloadError, taxed
 
 log = logging.getLogger(__name__)
@@ -29,33 +32,19 @@ DRY_RUN_ITEM = "0"
 _BAD_NAME_CHARS = re.compile(r"[:\t\r\n]+")
 
 
-class ItemApi(Protocol):
-    def query(self, statement: str) -> Any: ...
-    def get(self, entity: str, entity_id: str) -> dict[str, Any]: ...
-    def create(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]: ...
-
-
-class PartApi(Protocol):
-    def get_part(self, reference: str) -> dict[str, Any] | None: ...
-
-
 def item_name(text: str) -> str:
     """QuickBooks Item names: no colon, tab or newline; at most 100 characters."""
     return _BAD_NAME_CHARS.sub(" ", text).strip()[:MAX_NAME]
 
 
-def quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 @dataclass
 class ItemResolver:
     scope: Scope
-    qbo: ItemApi
-    st: PartApi
+    qbo: QuickBooksApi
+    st: SynchroteamApi
     tenant_key: str
     us: bool
-    options: dict[str, Any]
+    options: QuickBooksOptions
     dry_run: bool = False
     links: dict[str, str] = field(default_factory=dict)
     planned: dict[str, str] = field(default_factory=dict)     # dry run: part ref -> item name it would create
@@ -88,16 +77,16 @@ class ItemResolver:
     def _find(self, ref: str, part: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
         linked = set(self.links.values())
         if not ref:
-            return self._one(f"SELECT * FROM Item WHERE Name = '{quote(FALLBACK_ITEM)}'"), "name"
+            return self._one(f"SELECT * FROM Item WHERE Name = '{escape_query_value(FALLBACK_ITEM)}'"), "name"
         hit = self._by_sku(ref)
         if hit is not None:
             return hit, "sku"
-        hit = self._one(f"SELECT * FROM Item WHERE Name = '{quote(item_name(ref))}'")
+        hit = self._one(f"SELECT * FROM Item WHERE Name = '{escape_query_value(item_name(ref))}'")
         if hit is not None:
             return hit, "name"
         name = item_name((part or {}).get("name") or "")
         if name and name != item_name(ref):
-            hit = self._one(f"SELECT * FROM Item WHERE Name = '{quote(name)}'")
+            hit = self._one(f"SELECT * FROM Item WHERE Name = '{escape_query_value(name)}'")
             if hit is not None and str(hit["Id"]) not in linked:
                 return hit, "name"
         return None, ""
@@ -107,7 +96,7 @@ class ItemResolver:
         if self._sku_refused:
             return None
         try:
-            return self._one(f"SELECT * FROM Item WHERE Sku = '{quote(ref)}'")
+            return self._one(f"SELECT * FROM Item WHERE Sku = '{escape_query_value(ref)}'")
         except (AuthError, RetriableApiError):
             raise
         except ApiError as err:
@@ -145,10 +134,8 @@ class ItemResolver:
 
     def item_body(self, ref: str, part: dict[str, Any] | None, line: dict[str, Any]) -> dict[str, Any]:
         part = part or {}
-        kind = self.options.get("item_type") or ("Service" if (part.get("type") or "service") == "service"
-                                                 else "NonInventory")
-        if kind not in ("Service", "NonInventory"):
-            raise PayloadError(f"item_type must be Service or NonInventory, not {kind!r}", code="config")
+        kind = self.options.item_type or ("Service" if (part.get("type") or "service") == "service"
+                                          else "NonInventory")
         body: dict[str, Any] = {"Name": item_name(ref or FALLBACK_ITEM), "Type": kind,
                                 "IncomeAccountRef": {"value": self.income_account()}}
         if ref:
@@ -164,9 +151,9 @@ class ItemResolver:
 
     def income_account(self) -> str:
         if self._income is None:
-            configured = self.options.get("income_account_id")
+            configured = self.options.income_account_id
             if configured:
-                self._income = str(configured)
+                self._income = configured
             else:
                 rows = sorted(self.qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'"),
                               key=lambda a: (len(str(a["Id"])), str(a["Id"])))

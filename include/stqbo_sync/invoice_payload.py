@@ -6,9 +6,9 @@ Money: Synchroteam computes each line as ``round(quantity * unitPrice * (1 - dis
 line, half-up. QuickBooks requires ``Amount == round(Qty * UnitPrice, 2)``. A per-line percentage discount is
 therefore folded into the line's unit price (``UnitPrice = unitPrice * (1 - discount/100)``, exact in decimal), so
 each QuickBooks line amount equals Synchroteam's line total to the cent and tax is computed on the same amounts;
-the line description says which list price and discount were applied. (DESIGN.md proposes a separate discount line;
-a QuickBooks discount line is spread over every line in proportion, which cannot reproduce per-line discounts at
-different tax rates, so totals would not match to the cent for non-US companies.)
+the line description says which list price and discount were applied. (Not a separate discount line: a QuickBooks
+discount line is spread over every line in proportion, which cannot reproduce per-line discounts at different tax
+rates, so totals would not match to the cent for non-US companies.)
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from stqbo_api.errors import (
     ApiError,
@@ -37,13 +37,15 @@ from stqbo_api.errors import (
     RetriableApiError,
     StaleObjectError,
 )
+from stqbo_api.options import QuickBooksOptions
+from stqbo_api.quickbooks import escape_query_value
 from stqbo_store import Scope, audit, staging
 from stqbo_store import ledger as ledger_db
 from stqbo_store import mapping as mapping_db
 from stqbo_sync import invoice_company, request_ids
 from stqbo_sync import invoice_payload as payload
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
-from stqbo_sync.invoice_items import DRY_RUN_ITEM, ItemResolver, quote
+from stqbo_sync.invoice_items import DRY_RUN_ITEM, ItemResolver
 from stqbo_sync.invoice_payload import PayloadError
 from stqbo_sync.types import Mode, RunContext
 
@@ -51,16 +53,11 @@ log = logging.getLogger(__name__)
 TASK = "push_invoices"
 FATAL = (AuthError, QuotaExhaustedError, RetriableApiError)
 BATCH_SIZE = 30
-STATUSES = ("pushed", "updated", "skipped", "failed", "planned")
 HELD = ("paid_in_qbo", "deleted_in_qbo", "voided_in_qbo")
 ALREADY = "already up to date in QuickBooks (an earlier attempt's reply was lost)"
 
 
-class BatchCapable(Protocol):
-    def batch(self, items: list[dict[str, Any]], request_id_prefix: str | None = None) -> dict[str, Any]: ...
-
-
-def push(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi, options: dict[str, Any]) -> dict[str, Any]:
+def push(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi, options: QuickBooksOptions) -> dict[str, Any]:
     audit.clear_errors(ctx, TASK)
     ledger_db.clear_run(ctx)
     ctx.conn.commit()
@@ -125,7 +122,7 @@ class Pusher:
     ctx: RunContext
     qbo: QuickBooksApi
     st: SynchroteamApi
-    options: dict[str, Any]
+    options: QuickBooksOptions
     counts: Counter[str] = field(default_factory=Counter)
     _found: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -135,9 +132,9 @@ class Pusher:
     # ------------------------------------------------------------------------------------------- driver
 
     def run(self, staged: list[tuple[int, dict[str, Any]]]) -> Counter[str]:
-        company = invoice_company.load(self.qbo, self.options)  # type: ignore[arg-type]
-        self.settings = company.settings(bool(self.options.get("use_synchroteam_invoice_numbers")))
-        self.items = ItemResolver(self.ctx, self.qbo, self.st,  # type: ignore[arg-type]
+        company = invoice_company.load(self.qbo, self.options)
+        self.settings = company.settings(self.options.use_synchroteam_invoice_numbers)
+        self.items = ItemResolver(self.ctx, self.qbo, self.st,
                                   self.tenant_key, company.us, self.options, self.ctx.dry_run)
         creates: list[Work] = []
         updates: list[Work] = []
@@ -270,7 +267,7 @@ class Pusher:
         """The customer's QuickBooks invoices that carry a Synchroteam marker, by Synchroteam id (once per run)."""
         if customer_id not in self._found:
             self._found[customer_id] = {}
-            self._index(self.qbo.query(f"SELECT * FROM Invoice WHERE CustomerRef = '{quote(customer_id)}'"))
+            self._index(self.qbo.query(f"SELECT * FROM Invoice WHERE CustomerRef = '{escape_query_value(customer_id)}'"))
         return self._found[customer_id]
 
     def _prefetch(self, customer_ids: list[str]) -> None:
@@ -279,7 +276,7 @@ class Pusher:
         todo = sorted({c for c in customer_ids if c not in self._found})
         if len(todo) < 2:
             return
-        literal = ", ".join(f"'{quote(c)}'" for c in todo)
+        literal = ", ".join(f"'{escape_query_value(c)}'" for c in todo)
         try:
             rows = list(self.qbo.query(f"SELECT * FROM Invoice WHERE CustomerRef IN ({literal})"))
         except FATAL:
@@ -303,7 +300,7 @@ class Pusher:
         prefix = request_ids.batch_prefix(self.tenant_key, [(w.st_id, f"{w.version}.{w.failures}") for w in works])
         ledger_db.set_request_id(self.ctx, [w.st_id for w in works], f"{prefix}-0")
         self.ctx.conn.commit()
-        results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
+        results = self.qbo.batch(items, request_id_prefix=prefix)
         fatal: BaseException | None = None
         for i, w in enumerate(works):   # successes first: a fatal item must not hide the others' results
             result = results.get(f"b{i}")
@@ -330,7 +327,7 @@ class Pusher:
             ledger_db.start_write(self.ctx, w.st_id, w.number, w.version,
                                        self._rid(w, "u"), w.customer_id)
         self.ctx.conn.commit()
-        ids = ", ".join(f"'{quote(str((w.ledger or {})['qbo_id']))}'" for w in works)
+        ids = ", ".join(f"'{escape_query_value(str((w.ledger or {})['qbo_id']))}'" for w in works)
         try:
             current = {str(o["Id"]): o for o in self.qbo.query(f"SELECT * FROM Invoice WHERE Id IN ({ids})")}
         except FATAL:
@@ -366,7 +363,7 @@ class Pusher:
             self.tenant_key, [(w.st_id, f"{w.version}:{obj['SyncToken']}.{w.failures}") for w, obj in ready])
         ledger_db.set_request_id(self.ctx, [w.st_id for w, _ in ready], f"{prefix}-0")
         self.ctx.conn.commit()
-        results = self.qbo.batch(items, request_id_prefix=prefix)  # type: ignore[attr-defined]
+        results = self.qbo.batch(items, request_id_prefix=prefix)
         fatal: BaseException | None = None
         for i, (w, _obj) in enumerate(ready):
             result = results.get(f"b{i}")

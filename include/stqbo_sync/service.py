@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from stqbo_api.options import QuickBooksOptions
 from stqbo_store import Conn, audit, extracts, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
@@ -35,7 +36,7 @@ class Runtime:
     st: SynchroteamApi
     mode: Mode = Mode.SYNC
     dry_run: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
+    options: QuickBooksOptions = field(default_factory=QuickBooksOptions)
     scheduled: bool = False
 
     def __post_init__(self) -> None:

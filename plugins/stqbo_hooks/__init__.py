@@ -1,5 +1,5 @@
-"""Airflow hooks and plain-``requests`` clients for QuickBooks Online and Synchroteam.
+"""Thin Airflow hooks for QuickBooks Online and Synchroteam: ``get_conn()`` returns the configured client.
 
-Only ``quickbooks.py`` and ``synchroteam.py`` import Airflow; everything else (errors, transport, token store,
-clients) is importable by the sync core and by command-line tools without it.
+The clients, errors, transport and token store live in ``stqbo_api`` (no Airflow); this package only turns Airflow
+connections into those clients and declares the connection forms.
 """

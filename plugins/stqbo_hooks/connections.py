@@ -89,6 +89,14 @@ def get_provider_info() -> dict[str, Any]:
     }
 
 
+def airflow_masker(secret: str) -> None:
+    """Registered with ``stqbo_api.redact.add_listener`` by both hooks: every secret a client learns (client
+    secret, API key, tokens as they rotate) is also masked in Airflow's task logs."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(secret)
+
+
 def legacy_widgets(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """wtforms widgets for Airflow versions that still render them; empty when wtforms is not installed."""
     try:

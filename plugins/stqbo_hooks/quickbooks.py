@@ -3,7 +3,7 @@
 Built on Airflow's ``BaseHook`` plus a ``requests.Session`` rather than on ``HttpHook``: HttpHook's
 ``check_response`` throws the response body away (QuickBooks' ``Fault`` codes are in it), its auth is fixed
 per connection while QuickBooks needs rotating OAuth tokens from a database, and its tenacity retries know
-neither ``Retry-After`` nor request ids. The transport lives in ``quickbooks_client`` so that the sync core,
+neither ``Retry-After`` nor request ids. The client lives in ``stqbo_api.quickbooks`` so that the sync core,
 the ``make connect`` CLI and tests use exactly the same code without Airflow.
 
 Connection ``quickbooks_default`` (type ``quickbooks``):
@@ -13,9 +13,11 @@ Connection ``quickbooks_default`` (type ``quickbooks``):
 * ``login`` / ``password``: OAuth client id / client secret.
 * ``extra``: ``realm_id`` (required), ``refresh_token`` (initial one: seeds the token store only when it has
   none for this realm and client), ``token_url`` (default Intuit's), ``environment``
-  (``sandbox``/``production``/``custom``), ``use_synchroteam_invoice_numbers`` (bool, default false).
+  (``sandbox``/``production``/``custom``), and the invoice options ``use_synchroteam_invoice_numbers``,
+  ``income_account_id``, ``item_type``, ``tax_codes``: parsed once into ``client.options``
+  (``stqbo_api.options.QuickBooksOptions``); a bad value fails ``get_conn()`` with a message naming it.
 
-The tokens live encrypted in the state DB (connection ``sync_state_db``), see ``tokens.py``.
+The tokens live encrypted in the state DB (connection ``sync_state_db``), see ``stqbo_api.tokens``.
 """
 
 from __future__ import annotations
@@ -25,19 +27,18 @@ from typing import Any
 from airflow.sdk import BaseHook
 
 from stqbo_api.dsn import base_url, postgres_dsn
-from stqbo_api.options import as_bool, extra_value
+from stqbo_api.options import QuickBooksOptions, extra_value
 from stqbo_api.quickbooks import DEFAULT_TOKEN_URL, QuickBooksClient
 from stqbo_api.redact import add_listener, scrub
 from stqbo_api.tokens import TokenStore
-from stqbo_hooks.connections import QUICKBOOKS_CONN_FIELDS, QUICKBOOKS_UI_BEHAVIOUR, legacy_widgets
+from stqbo_hooks.connections import (
+    QUICKBOOKS_CONN_FIELDS,
+    QUICKBOOKS_UI_BEHAVIOUR,
+    airflow_masker,
+    legacy_widgets,
+)
 
 STATE_DB_CONN_ID = "sync_state_db"
-
-
-def _airflow_masker(secret: str) -> None:
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(secret)
 
 
 def state_db_dsn(conn_id: str = STATE_DB_CONN_ID) -> str:
@@ -85,9 +86,10 @@ class QuickBooksHook(BaseHook):
         return self._client
 
     def _build_client(self) -> QuickBooksClient:
-        add_listener(_airflow_masker)
+        add_listener(airflow_masker)
         conn = self.get_connection(self.quickbooks_conn_id)
         extra = conn.extra_dejson
+        options = QuickBooksOptions.from_extra(extra, self.conn_type, self.quickbooks_conn_id)
         secret = conn.password or ""
         dsn = self._state_db_dsn or state_db_dsn(self.state_db_conn_id)
         return QuickBooksClient(
@@ -99,9 +101,7 @@ class QuickBooksHook(BaseHook):
             token_url=extra_value(extra, "token_url", self.conn_type) or DEFAULT_TOKEN_URL,
             initial_refresh_token=extra_value(extra, "refresh_token", self.conn_type),
             environment=extra_value(extra, "environment", self.conn_type),
-            use_synchroteam_invoice_numbers=as_bool(
-                extra_value(extra, "use_synchroteam_invoice_numbers", self.conn_type)
-            ),
+            options=options,
             **self._client_options,
         )
 

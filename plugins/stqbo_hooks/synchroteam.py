@@ -17,13 +17,7 @@ from airflow.sdk import BaseHook
 from stqbo_api.dsn import base_url
 from stqbo_api.redact import add_listener, scrub
 from stqbo_api.synchroteam import DEFAULT_BASE_URL, SynchroteamClient
-from stqbo_hooks.connections import SYNCHROTEAM_UI_BEHAVIOUR
-
-
-def _airflow_masker(secret: str) -> None:
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(secret)
+from stqbo_hooks.connections import SYNCHROTEAM_UI_BEHAVIOUR, airflow_masker
 
 
 class SynchroteamHook(BaseHook):
@@ -46,7 +40,7 @@ class SynchroteamHook(BaseHook):
 
     def get_conn(self) -> SynchroteamClient:
         if self._client is None:
-            add_listener(_airflow_masker)
+            add_listener(airflow_masker)
             conn = self.get_connection(self.synchroteam_conn_id)
             self._client = SynchroteamClient(
                 base_url(conn.host, conn.schema, conn.port) or DEFAULT_BASE_URL,

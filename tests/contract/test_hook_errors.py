@@ -205,3 +205,20 @@ def test_a_bad_base_url_is_fatal_not_retried() -> None:
     with pytest.raises(RetriableApiError, match="lost the connection"):
         transport.request("GET", "http://127.0.0.1:9/api", describe="GET /api")  # nothing listens on port 9
     assert len(sleeps) == 4  # a refused connection is retried (the request never reached a server)
+
+
+def test_a_write_is_resent_only_when_it_certainly_never_reached_the_server() -> None:
+    import requests
+
+    from stqbo_api.errors import RetriableApiError
+    from stqbo_api.transport import Transport
+
+    sleeps: list[float] = []
+    transport = Transport("synchroteam", requests.Session(), lambda r: None, RetryPolicy(sleep=sleeps.append))
+    with pytest.raises(RetriableApiError) as refused:
+        transport.request("POST", "http://127.0.0.1:9/api", describe="POST /api", idempotent=False)
+    assert refused.value.sent_nothing and len(sleeps) == 4  # connection refused: resent
+    lost = RetriableApiError("reply lost", api="synchroteam", code="ReadTimeout")
+    assert not lost.sent_nothing
+    assert not transport._should_retry(lost, 1, idempotent=False)  # may have been applied: not resent
+    assert pickle.loads(pickle.dumps(refused.value)).sent_nothing

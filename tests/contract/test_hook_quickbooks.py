@@ -23,6 +23,7 @@ from stqbo_api.errors import (
     StaleObjectError,
     ValidationError,
 )
+from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient, escape_query_value, validate_request_id
 from stqbo_api.tokens import TokenStore
 from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
@@ -416,6 +417,27 @@ def test_hook_reports_a_missing_realm(monkeypatch: pytest.MonkeyPatch, state_db_
         {"conn_type": "quickbooks", "host": "http://127.0.0.1:9", "login": "x", "password": "very-secret-x"}))
     ok, message = QuickBooksHook("quickbooks_broken").test_connection()
     assert not ok and "realm_id" in message and "very-secret-x" not in message
+
+
+def test_hook_parses_the_invoice_options_once_and_names_a_bad_one(monkeypatch: pytest.MonkeyPatch,
+                                                                   state_db_conn: str) -> None:
+    from stqbo_api.errors import ConfigurationError
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    def conn(**extra: Any) -> str:
+        return json.dumps({"conn_type": "quickbooks", "host": "http://127.0.0.1:9", "login": "x",
+                           "password": "very-secret-x", "extra": {"realm_id": "1", **extra}})
+
+    monkeypatch.setenv("AIRFLOW_CONN_QUICKBOOKS_OPTS", conn(item_type="NonInventory", tax_codes='{"VAT": "3"}',
+                                                            income_account_id=2, use_synchroteam_invoice_numbers="yes"))
+    client = QuickBooksHook("quickbooks_opts").get_conn()
+    assert client.options == QuickBooksOptions(True, "2", "NonInventory", {"VAT": "3"})
+    assert client.use_synchroteam_invoice_numbers is True
+    monkeypatch.setenv("AIRFLOW_CONN_QUICKBOOKS_OPTS", conn(item_type="Inventory"))
+    with pytest.raises(ConfigurationError, match="item_type of the QuickBooks connection 'quickbooks_opts'"):
+        QuickBooksHook("quickbooks_opts").get_conn()
+    ok, message = QuickBooksHook("quickbooks_opts").test_connection()
+    assert not ok and "item_type" in message and "very-secret-x" not in message
 
 
 def test_provider_info_declares_the_connection_form() -> None:

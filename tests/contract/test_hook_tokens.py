@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg2
 import pytest
 
 from stqbo_api.errors import ReauthorizationRequired
 from stqbo_api.tokens import TokenSet, TokenStore
+from stqbo_store import migrate
+from stqbo_store import tokens as token_rows
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -111,3 +114,36 @@ def test_concurrent_refreshes_are_serialised_by_the_row_lock(state_db: str) -> N
         t.join()
     assert calls == ["seed"]  # one refresh; the others saw its result after the lock was released
     assert results == ["access-1"] * 3
+
+
+# The table as the token store created it itself before it came from migration 007.
+OLD_DDL = """
+CREATE SCHEMA IF NOT EXISTS auth;
+CREATE TABLE IF NOT EXISTS auth.qbo_oauth_token (
+    realm_id text NOT NULL, client_id text NOT NULL, refresh_token_enc text NOT NULL, access_token_enc text,
+    access_expires_at timestamptz, refresh_expires_at timestamptz, refreshed_at timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (realm_id, client_id));
+"""
+
+
+def test_the_token_migration_keeps_a_table_the_old_store_made(state_db: str) -> None:
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute(OLD_DDL)
+    _store(state_db).save("realm-1", "client", "kept-refresh")
+    migration = Path(token_rows.__file__).resolve().parent / "sql" / "007_oauth_tokens.sql"
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute(migration.read_text())
+        cur.execute(migration.read_text())
+    loaded = _store(state_db).load("realm-1", "client")
+    assert loaded is not None and loaded.refresh_token == "kept-refresh"
+
+
+def test_a_new_database_gets_the_table_from_the_migrations(state_db: str) -> None:
+    with psycopg2.connect(state_db) as conn:
+        assert not token_rows.table_ready(conn)
+    _store(state_db).save("realm-1", "client", "first")
+    with psycopg2.connect(state_db) as conn:
+        assert token_rows.table_ready(conn) and migrate.current(conn)   # through the migrations, all of them
+        with conn.cursor() as cur:
+            cur.execute("SELECT obj_description('auth.qbo_oauth_token'::regclass)")
+            assert "Fernet-encrypted" in cur.fetchone()[0]

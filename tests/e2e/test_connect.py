@@ -272,3 +272,18 @@ def test_state_db_from_airflow_connection_env() -> None:
     assert origin == "$AIRFLOW_CONN_SYNC_STATE_DB"
     assert "host=db.example" in dsn and "port=5433" in dsn and "dbname=sync_state" in dsn
     assert connect.redact_dsn("postgresql://sync:pw@db.example/sync_state") == "postgresql://sync:***@db.example/sync_state"
+
+
+def test_the_note_names_the_mappings_of_other_companies(state_db: str) -> None:
+    from stqbo_store import connect as connect_db
+    from stqbo_store import migrate, tenants
+
+    assert connect.other_tenants(state_db, "B") == []          # a state DB no run has migrated yet
+    assert connect.other_tenants("postgresql://nobody@127.0.0.1:9/none", "B") == []   # unreachable: no note
+    conn = connect_db(state_db)
+    migrate.migrate(conn)
+    tenants.ensure_tenant(conn, "demo", "A", "sandbox", "http://sim")
+    tenants.ensure_tenant(conn, "demo", "B", "production", "http://sim")
+    conn.commit()
+    conn.close()
+    assert connect.other_tenants(state_db, "B") == [("demo", "A", "sandbox")]

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as stg
 
 from stqbo_api.errors import ApiError
+from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
@@ -106,7 +107,7 @@ class World:
         staging.replace(ctx, "st_invoice", staged)
         self.conn.commit()
         try:
-            invoices.push(ctx, self.q, self.s, {})
+            invoices.push(ctx, self.q, self.s, QuickBooksOptions())
         except ApiError:
             self.conn.rollback()        # the task failed; Airflow would retry it: the next push is that retry
         by_st_id(self.qbo)              # never two QuickBooks invoices for one Synchroteam invoice

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from stqbo_api.errors import RetriableApiError, ValidationError
+from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
@@ -57,7 +58,7 @@ def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator
         ctx = RunContext(conn, tenant, run_id, Mode(mode))
         staging.replace(ctx, "st_invoice", staged)
         conn.commit()
-        return invoices.push(ctx, q, s, options)
+        return invoices.push(ctx, q, s, QuickBooksOptions.from_extra(options))
 
     def errors(run_id: str) -> list[tuple[str, str]]:
         return [(e["code"], e["message"]) for e in audit.record_errors(Scope(conn, tenant, run_id))]
@@ -257,7 +258,7 @@ def test_two_synchroteam_accounts_into_one_company_never_adopt_each_others_invoi
     mapping_db.add_link(ctx, int(other_state["customers"][0]["id"]), str(qbo_customer_id), "match")
     staging.replace(ctx, "st_invoice", [(990, other_state["invoices"][0])])
     conn.commit()
-    assert invoices.push(ctx, env["qbo_client"], other, {}) == {"pushed": 1}
+    assert invoices.push(ctx, env["qbo_client"], other, QuickBooksOptions()) == {"pushed": 1}
     notes = sorted(i["PrivateNote"] for i in qbo.admin("GET", "/_sim/state").json()["Invoice"])
     assert [n.split(" v:")[0] for n in notes] == ["Synchroteam invoice 990 (#9900) from demo",
                                                   "Synchroteam invoice 990 (#9900) from other"]

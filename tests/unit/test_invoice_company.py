@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stqbo_api.options import QuickBooksOptions
 from stqbo_sync.invoice_company import TaxCodes, load
 from stqbo_sync.invoice_payload import PayloadError
 
@@ -67,12 +68,12 @@ class FakeQbo:
 
 
 def test_load_reads_the_tax_model_numbering_and_currency() -> None:
-    company = load(FakeQbo("GB", custom=False), {"tax_codes": '{"VAT": "11"}'})
+    company = load(FakeQbo("GB", custom=False), QuickBooksOptions.from_extra({"tax_codes": '{"VAT": "11"}'}))
     settings = company.settings(use_st_numbers=True)
     assert not settings.tax.us and settings.home_currency == "GBP"
     assert settings.tax.line_code({"name": "VAT", "rate": 20}) == "11"
     assert not settings.numbering.send_st_number and "custom transaction numbers are off" in str(
         settings.numbering.note)
-    us = load(FakeQbo("US", custom=True), {}).settings(use_st_numbers=True)
+    us = load(FakeQbo("US", custom=True), QuickBooksOptions()).settings(use_st_numbers=True)
     assert us.tax.us and us.tax.line_code({"name": "NY", "rate": 8}) == "TAX" and us.tax.line_code(None) == "NON"
     assert us.numbering.send_st_number
