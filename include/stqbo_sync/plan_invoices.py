@@ -131,19 +131,19 @@ class InvoicePlanRow:
                 "total": self.total, "qbo_customer_id": self.customer_id, "body": self.body,
                 "version": self.version, "note": self.note, "st_modified": self.st_modified, "qbo_id": self.qbo_id,
                 "qbo_docnumber": self.qbo_docnumber, "failures": self.failures, "held_state": self.held_state,
-                "error_code": f.code if f else None, "error_message": f.message if f else None,
-                "error_side": f.side if f else None, "error_field": f.field if f else None,
+                "error_code": f.code if f else None, "error_side": f.side if f else None,
+                "error_field": f.field if f else None,
                 "status": "pending" if self.action in (*WRITES, InvoiceAction.HOLD, InvoiceAction.FAIL) else "info"}
 
     @classmethod
     def from_dict(cls, row: Mapping[str, Any]) -> InvoicePlanRow:
         """A stored row (extra columns such as ``status`` are ignored)."""
+        action, reason = InvoiceAction(row["action"]), row.get("reason") or ""
         failure = None
-        if row.get("error_message") is not None:
-            failure = Failure(row.get("error_code"), row["error_message"], row.get("error_side") or "connector",
-                              row.get("error_field"))
+        if action == InvoiceAction.FAIL:   # its reason is the error message
+            failure = Failure(row.get("error_code"), reason, row.get("error_side") or "connector", row.get("error_field"))
         total = row.get("total")
-        return cls(st_id=int(row["st_id"]), action=InvoiceAction(row["action"]), reason=row.get("reason") or "",
+        return cls(st_id=int(row["st_id"]), action=action, reason=reason,
                    number=row.get("st_number"), total=None if total is None else Decimal(total),
                    customer_id=row.get("qbo_customer_id"), body=row.get("body"), version=row.get("version"),
                    note=row.get("note") or "", st_modified=row.get("st_modified"), qbo_id=row.get("qbo_id"),
