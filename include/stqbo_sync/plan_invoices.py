@@ -30,12 +30,11 @@ from enum import StrEnum
 from typing import Any
 
 from stqbo_sync import invoice_payload as payload
-from stqbo_sync.invoice_payload import PayloadError, Settings
+from stqbo_sync.invoice_payload import DRY_RUN_ITEM, PayloadError, Settings
 from stqbo_sync.types import Mode
 
 log = logging.getLogger(__name__)
 
-DRY_RUN_ITEM = "0"          # the ItemRef value of an item a dry run would create (QuickBooks ids start at 1)
 HELD_STATES = ("paid_in_qbo", "deleted_in_qbo", "voided_in_qbo")
 GONE_STATES = ("deleted_in_qbo", "voided_in_qbo")
 
