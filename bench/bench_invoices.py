@@ -1,5 +1,5 @@
-"""Benchmark: `service.plan_and_push_invoices` of N new invoices, a quiet re-run, then N edited invoices, against both simulators
-and PostgreSQL. Prints wall time, QuickBooks calls and writes per phase; not a test.
+"""Benchmark: `service.plan_and_push_invoices` of N new invoices, a quiet re-run, then N edited invoices, against
+both simulators and PostgreSQL. Prints wall time, QuickBooks calls and writes per phase; not a test.
 
 Scenario: N/5 customers already linked, N invoices of 3 lines each over 20 parts (half with US tax), rate limits
 off in the simulators. The hook's own client-side limiter still applies QuickBooks' real budget (500 requests/min

@@ -1,6 +1,7 @@
 """Property: whatever the history of edits, numbering, payments, deletions and edits by a person in QuickBooks, and
 faults on invoice writes, no Synchroteam invoice ever has two QuickBooks invoices and a deleted one never comes
-back; once faults stop, one push brings every open invoice to Synchroteam's total and the next push writes nothing. `service.plan_and_push_invoices` is called directly (no Airflow), so many histories fit in a test."""
+back; once faults stop, one push brings every open invoice to Synchroteam's total and the next push writes nothing.
+`service.plan_and_push_invoices` is called directly (no Airflow), so many histories fit in a test."""
 
 from __future__ import annotations
 
