@@ -1,6 +1,7 @@
 """`service.plan_and_push_invoices` called directly (no Airflow) against both simulators and PostgreSQL, for the
-paths a DAG run cannot steer: a stale SyncToken inside a batch, adopting an older version found by its marker, duplicate markers,
-a total QuickBooks computes differently, an item deactivated behind our back, and modes without invoices."""
+paths a DAG run cannot steer: a stale SyncToken inside a batch, adopting an older version found by its marker,
+duplicate markers, a total QuickBooks computes differently, an item deactivated behind our back, and modes without
+invoices."""
 
 from __future__ import annotations
 
