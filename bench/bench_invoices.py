@@ -1,5 +1,5 @@
-"""Benchmark: `invoices.push` of N new invoices, a quiet re-run, then N edited invoices, against both simulators
-and PostgreSQL. Prints wall time, QuickBooks calls and writes per phase; not a test.
+"""Benchmark: `service.plan_and_push_invoices` of N new invoices, a quiet re-run, then N edited invoices, against
+both simulators and PostgreSQL. Prints wall time, QuickBooks calls and writes per phase; not a test.
 
 Scenario: N/5 customers already linked, N invoices of 3 lines each over 20 parts (half with US tax), rate limits
 off in the simulators. The hook's own client-side limiter still applies QuickBooks' real budget (500 requests/min
@@ -25,7 +25,7 @@ from stqbo_api.tokens import TokenStore
 from stqbo_store import Conn, Scope, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
-from stqbo_sync import invoices
+from stqbo_sync import service
 from stqbo_sync.types import RunContext
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def phase(name: str, qbo: sims.SimProcess, st_sim: sims.SimProcess, conn: Conn, 
     conn.commit()
     qbo.admin("DELETE", "/_sim/requests")
     started = time.perf_counter()
-    counts = invoices.push(ctx, q, s, QuickBooksOptions())
+    counts = service.plan_and_push_invoices(ctx, q, s, QuickBooksOptions())
     elapsed = time.perf_counter() - started
     log = qbo.requests_log()
     kinds = Counter(f"{r['method']} {r['path'].rsplit('/', 1)[-1]}" for r in log)

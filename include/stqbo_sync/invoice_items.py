@@ -23,18 +23,25 @@ from stqbo_store import Scope
 from stqbo_store import mapping as mapping_db
 from stqbo_sync import request_ids
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
-from stqbo_sync.invoice_payload import PayloadError, taxed
+from stqbo_sync.invoice_payload import DRY_RUN_ITEM, PayloadError, Settings, build_invoice, taxed
 
 log = logging.getLogger(__name__)
 MAX_NAME = 100
 FALLBACK_ITEM = "Services"
-DRY_RUN_ITEM = "0"
 _BAD_NAME_CHARS = re.compile(r"[:\t\r\n]+")
 
 
 def item_name(text: str) -> str:
     """QuickBooks Item names: no colon, tab or newline; at most 100 characters."""
     return _BAD_NAME_CHARS.sub(" ", text).strip()[:MAX_NAME]
+
+
+class _ItemFailed(Exception):
+    """An item could not be resolved while the body asked for it (carries the original error)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -54,6 +61,31 @@ class ItemResolver:
 
     def __post_init__(self) -> None:
         self.links = mapping_db.item_links(self.scope)
+
+    def refs_for(self, invoice: dict[str, Any], customer_id: str | None, settings: Settings
+                 ) -> tuple[dict[str, dict[str, str]], Exception | None]:
+        """The ItemRef of each part reference of one invoice, resolved (linked, found or created) before the pure
+        planner builds its body: line by line, in the order building the body asks for them, so the same items are
+        found, created and linked as when the body was built with `item_for` itself. Stops at the first reference
+        that cannot be resolved (returned as the error), and where building the body fails for another reason
+        (the planner meets the same error and reports it)."""
+        refs: dict[str, dict[str, str]] = {}
+
+        def item_for(part_ref: str, line: dict[str, Any]) -> dict[str, str]:
+            try:
+                ref = self.item_for(part_ref, line)
+            except Exception as err:
+                raise _ItemFailed(err) from err
+            refs[part_ref.strip()] = ref
+            return ref
+
+        try:
+            build_invoice(invoice, customer_id or "0", item_for, settings)
+        except _ItemFailed as failed:
+            return refs, failed.error
+        except Exception:   # not an item's fault: the planner reports it
+            log.debug("invoice %s: body refused before all items were resolved", invoice.get("id"), exc_info=True)
+        return refs, None
 
     def item_for(self, part_ref: str, line: dict[str, Any]) -> dict[str, str]:
         """The ItemRef for a line; links, finds or creates the Item (created and linked at once, committed)."""

@@ -30,6 +30,7 @@ MAX_PRICE_DECIMALS = 7          # UNCONFIRMED: the precision QuickBooks keeps fo
 MARKER_RE = re.compile(r"Synchroteam invoice (\d+)\b(?: \(#[^)]*\))?(?: from (\S+))?")
 VERSION_RE = re.compile(r"\bv:([0-9a-f]{8,})\b")
 NUMBERED_STATUSES = ("new", "sent", "paid", "late")
+DRY_RUN_ITEM = "0"      # the ItemRef of an item a dry run would create (QuickBooks ids start at 1)
 
 
 class PayloadError(ValueError):

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stqbo_api.options import QuickBooksOptions
-from stqbo_store import Conn, audit, extracts, migrate, staging, tenants
+from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import extract, invoices, lease, load, plan, report, watermarks
+from stqbo_sync import extract, lease, load, load_invoices, plan, plan_invoices, report, watermarks
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
@@ -166,7 +166,36 @@ def load_changes(rt: Runtime) -> dict[str, Any]:
 
 def push_invoices(rt: Runtime) -> dict[str, Any]:
     with _context(rt) as ctx:
-        return invoices.push(ctx, rt.qbo, rt.st, rt.options)
+        return plan_and_push_invoices(ctx, rt.qbo, rt.st, rt.options)
+
+
+def plan_and_push_invoices(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi,
+                           options: QuickBooksOptions) -> dict[str, Any]:
+    """push_invoices within one run context (tests and benchmarks call it without Airflow): plan every staged
+    invoice (`plan_invoices`, pure) and store the plan, then load it (`load_invoices`); a dry run reports the plan
+    instead (creates and updates ``planned``), as it reports the customer plan. Every attempt plans afresh: the
+    ledger knows what an earlier attempt of the run already wrote."""
+    load_invoices.begin(ctx)
+    note = plan_invoices.mode_note(ctx.mode)
+    if note is not None:
+        log.info("mode %s: invoices are pushed in sync mode only; nothing to do", ctx.mode)
+        load_invoices.add_note(ctx, note)
+        return {"mode": str(ctx.mode), "note": "invoices are pushed in sync mode only"}
+    staged = staging.rows(ctx, "st_invoice")
+    if not staged:
+        log.info("no Synchroteam invoice changed since the last run")
+        return {"invoices": 0}
+    inputs = load_invoices.read_inputs(ctx, qbo, st, options, staged)
+    rows = plan_invoices.build(plan_invoices.PlanInputs(ctx.mode, ctx.dry_run, inputs.settings, inputs.invoices))
+    invoice_plan.replace(ctx, [r.as_dict() for r in rows])
+    ctx.conn.commit()
+    stored = [plan_invoices.InvoicePlanRow.from_dict(r) for r in invoice_plan.rows(ctx)]
+    if ctx.dry_run:
+        counts = load_invoices.show_plan(ctx, inputs, stored)
+    else:
+        counts = load_invoices.load(ctx, qbo, st, inputs, stored)
+    log.info("invoices: %s", dict(counts))
+    return dict(counts)
 
 
 def build_report(rt: Runtime, upstream_failed: bool = False) -> dict[str, Any]:
@@ -215,7 +244,7 @@ def summarize(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, 
     info = audit.run_info(ctx) or {}
     rows = plan_db.rows(ctx)
     errors = audit.record_errors(ctx)
-    inv = invoices.summary(ctx)
+    inv = load_invoices.summary(ctx)
     started = info.get("started_at")
     duration = (watermarks.utcnow() - started).total_seconds() if started else 0.0
     warnings = [f"{r['action']}: {r['reason']} ({_record_ids(r)})" for r in rows

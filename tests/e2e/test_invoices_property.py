@@ -1,6 +1,7 @@
 """Property: whatever the history of edits, numbering, payments, deletions and edits by a person in QuickBooks, and
 faults on invoice writes, no Synchroteam invoice ever has two QuickBooks invoices and a deleted one never comes
-back; once faults stop, one push brings every open invoice to Synchroteam's total and the next push writes nothing. `invoices.push` is called directly (no Airflow), so many histories fit in a test."""
+back; once faults stop, one push brings every open invoice to Synchroteam's total and the next push writes nothing.
+`service.plan_and_push_invoices` is called directly (no Airflow), so many histories fit in a test."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
 from stqbo_store import Scope, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
-from stqbo_sync import invoices
+from stqbo_sync import service
 from stqbo_sync.types import RunContext
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line
@@ -107,7 +108,7 @@ class World:
         staging.replace(ctx, "st_invoice", staged)
         self.conn.commit()
         try:
-            invoices.push(ctx, self.q, self.s, QuickBooksOptions())
+            service.plan_and_push_invoices(ctx, self.q, self.s, QuickBooksOptions())
         except ApiError:
             self.conn.rollback()        # the task failed; Airflow would retry it: the next push is that retry
         by_st_id(self.qbo)              # never two QuickBooks invoices for one Synchroteam invoice

@@ -1,6 +1,7 @@
-"""`invoices.push` called directly (no Airflow) against both simulators and PostgreSQL, for the paths a DAG run
-cannot steer: a stale SyncToken inside a batch, adopting an older version found by its marker, duplicate markers,
-a total QuickBooks computes differently, an item deactivated behind our back, and modes without invoices."""
+"""`service.plan_and_push_invoices` called directly (no Airflow) against both simulators and PostgreSQL, for the
+paths a DAG run cannot steer: a stale SyncToken inside a batch, adopting an older version found by its marker,
+duplicate markers, a total QuickBooks computes differently, an item deactivated behind our back, and modes without
+invoices."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from stqbo_store import Scope, audit, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import ledger as ledger_db
 from stqbo_store import mapping as mapping_db
-from stqbo_sync import invoices
+from stqbo_sync import service
 from stqbo_sync.types import Mode, RunContext
 from tests.e2e.helpers import clear_logs, edit, qbo_customer, seed_qbo, seed_st, st_customer
 from tests.e2e.test_invoices import by_st_id, invoice, line, unlimited  # noqa: F401 (autouse fixture)
@@ -58,7 +59,7 @@ def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator
         ctx = RunContext(conn, tenant, run_id, Mode(mode))
         staging.replace(ctx, "st_invoice", staged)
         conn.commit()
-        return invoices.push(ctx, q, s, QuickBooksOptions.from_extra(options))
+        return service.plan_and_push_invoices(ctx, q, s, QuickBooksOptions.from_extra(options))
 
     def errors(run_id: str) -> list[tuple[str, str]]:
         return [(e["code"], e["message"]) for e in audit.record_errors(Scope(conn, tenant, run_id))]
@@ -258,7 +259,7 @@ def test_two_synchroteam_accounts_into_one_company_never_adopt_each_others_invoi
     mapping_db.add_link(ctx, int(other_state["customers"][0]["id"]), str(qbo_customer_id), "match")
     staging.replace(ctx, "st_invoice", [(990, other_state["invoices"][0])])
     conn.commit()
-    assert invoices.push(ctx, env["qbo_client"], other, QuickBooksOptions()) == {"pushed": 1}
+    assert service.plan_and_push_invoices(ctx, env["qbo_client"], other, QuickBooksOptions()) == {"pushed": 1}
     notes = sorted(i["PrivateNote"] for i in qbo.admin("GET", "/_sim/state").json()["Invoice"])
     assert [n.split(" v:")[0] for n in notes] == ["Synchroteam invoice 990 (#9900) from demo",
                                                   "Synchroteam invoice 990 (#9900) from other"]
