@@ -83,12 +83,6 @@ def readings(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return (first, second) if first <= second else (second, first)
 
 
-def is_ambiguous(wall: datetime, zone: ZoneInfo) -> bool:
-    """True in a repeated or skipped local hour (the two readings differ)."""
-    first, second = readings(wall, zone)
-    return first != second
-
-
 def parse_filter_date(name: str, raw: str, zone: ZoneInfo, upper: bool = False) -> datetime:
     """A filter in the account's local time, as an instant; anything but `yyyy-MM-dd[ HH:mm:ss]` is a 400.
 

@@ -129,6 +129,8 @@ def test_an_account_with_a_bad_zone_is_not_created(st: Any) -> None:
     assert st.admin("GET", "/_sim/account?domain=badzone").status_code == 404
     assert st.admin("POST", "/_sim/seed", json={"accounts": [{"domain": "badzone", "api_key": "k",
                                                               "timezone": "UTC+2"}]}).status_code == 400
+    typo = st.admin("POST", "/_sim/accounts", json={"domain": "badzone", "api_key": "k", "time_zone": WEST})
+    assert typo.status_code == 400 and "time_zone" in typo.json()["message"]
     assert st.admin("GET", "/_sim/account?domain=badzone").status_code == 404
 
 
