@@ -63,7 +63,8 @@ def main() -> int:
         print(f"state DB: {server.origin}, database stqbo_demo")
         qbo = sims.start("quickbooks", seed="demo", log_path=VAR / "demo-quickbooks.log")
         started.append(qbo)
-        st = sims.start("synchroteam", seed="demo", log_path=VAR / "demo-synchroteam.log")
+        st = sims.start("synchroteam", seed="demo", log_path=VAR / "demo-synchroteam.log",
+                        extra_args=sims.ST_CONNECTOR_COMPAT)  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
         started.append(st)
         print(f"simulators: QuickBooks {qbo.url}  Synchroteam {st.url}")
         grant = qbo.admin("POST", "/_sim/oauth/grant",

@@ -1,4 +1,5 @@
-"""The `/_sim/` admin API (no auth): reset, seed, state, UI-style edits, request log, faults, limits, clock."""
+"""The `/_sim/` admin API (no auth): reset, seed, state, accounts and their settings, UI-style edits, request log,
+faults, limits, clock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 
 from simulators.synchroteam import service
 from simulators.synchroteam.app_util import body_of, respond
+from simulators.synchroteam.clock import format_local_seconds
 from simulators.synchroteam.errors import bad_request, not_found
 from simulators.synchroteam.state import SimState
 from simulators.synchroteam.store import Account
@@ -59,7 +61,7 @@ def seed(state: SimState, domain: str | None, body: Any, echo: bool) -> dict[str
     if "accounts" in body:
         if not isinstance(body["accounts"], list):
             raise bad_request("'accounts' must be a list")
-        out["accounts"] = [{"domain": state.add_account(a).domain} for a in body["accounts"]]
+        out["accounts"] = [state.add_account(a).settings() for a in body["accounts"]]
     account = state.account(domain)
     now = state.clock.now()
     for key in ("customers", "parts", "invoices"):
@@ -76,6 +78,25 @@ def seed(state: SimState, domain: str | None, body: Any, echo: bool) -> dict[str
         invoices = [service.seed_invoice(account, i, now) for i in body["invoices"]]
         out["invoices"] = [service.render_invoice(account, i) for i in invoices] if echo else len(invoices)
     return out
+
+
+ACCOUNT_SETTINGS = ("timezone", "name_lookup")
+
+
+def account_view(state: SimState, account: Account) -> dict[str, Any]:
+    """An account's settings plus its local time now (the form `changedSince` takes) and its UTC offset."""
+    local = state.clock.now().astimezone(account.zone)
+    offset = local.strftime("%z")
+    return {**account.settings(), "now": format_local_seconds(local, account.zone),
+            "utc_offset": f"{offset[:3]}:{offset[3:]}"}
+
+
+def patch_account(state: SimState, account: Account, body: Any) -> dict[str, Any]:
+    """Change an account's settings as its administrator would (the account's time zone in its preferences)."""
+    if not isinstance(body, dict) or not body or set(body) - set(ACCOUNT_SETTINGS):
+        raise bad_request(f"expected an object with any of {', '.join(ACCOUNT_SETTINGS)}")
+    account.configure(body)
+    return account_view(state, account)
 
 
 def ui_edit(state: SimState, account: Account, collection: str, raw_id: str, body: Any) -> dict[str, Any]:
@@ -125,6 +146,23 @@ def install(api: FastAPI, state: SimState) -> None:  # noqa: C901 - one small ro
         echo = request.query_params.get("echo", "true").lower() != "false"
         body = await body_of(request)
         return respond(request, seed(state, request.query_params.get("domain"), body, echo))
+
+    @api.get("/_sim/accounts")
+    async def list_accounts(request: Request) -> Response:
+        return respond(request, {"accounts": [account_view(state, a) for a in state.accounts.values()]})
+
+    @api.post("/_sim/accounts")
+    async def add_account(request: Request) -> Response:
+        return respond(request, account_view(state, state.add_account(await body_of(request))))
+
+    @api.get("/_sim/account")
+    async def get_account(request: Request) -> Response:
+        return respond(request, account_view(state, state.account(request.query_params.get("domain"))))
+
+    @api.patch("/_sim/account")
+    async def change_account(request: Request) -> Response:
+        account = state.account(request.query_params.get("domain"))
+        return respond(request, patch_account(state, account, await body_of(request)))
 
     @api.get("/_sim/state")
     async def state_route(request: Request) -> Response:

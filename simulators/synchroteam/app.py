@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulators.synchroteam import admin, service
 from simulators.synchroteam.app_util import list_params, read_json, respond
+from simulators.synchroteam.clock import DEFAULT_TIMEZONE
 from simulators.synchroteam.demo import load_demo
 from simulators.synchroteam.errors import ApiError
 from simulators.synchroteam.gateway import Gateway
@@ -41,9 +42,14 @@ class SimulatorApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(seed: str = "empty", domain: str = "demo", api_key: str = "demo-api-key") -> FastAPI:
-    """The app to serve; ``app.state.sim`` is the simulator state (accounts, clock, limits, faults, log)."""
-    state = SimState(domain, api_key)
+def create_app(seed: str = "empty", domain: str = "demo", api_key: str = "demo-api-key",
+               timezone: str = DEFAULT_TIMEZONE, name_lookup: str = "prefix") -> FastAPI:
+    """The app to serve; ``app.state.sim`` is the simulator state (accounts, clock, limits, faults, log).
+
+    ``timezone`` and ``name_lookup`` are the start account's settings and the defaults for accounts added later;
+    the defaults are the real service's behaviour (`UTC` / `exact` are lenient modes for debugging).
+    """
+    state = SimState(domain, api_key, timezone, name_lookup)
     if seed == "demo":
         load_demo(state, state.account(None))
     elif seed != "empty":

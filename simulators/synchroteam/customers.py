@@ -1,13 +1,14 @@
 """Customer records: validation of `send` bodies, partial merges, and the wire shape.
 
-A stored customer is a dict holding every public key; `dateCreated`/`dateModified` hold full-precision
-datetimes and are only cut to the minute when rendered.
+A stored customer is a dict holding every public key; `dateCreated`/`dateModified` hold full-precision UTC
+datetimes and are only turned into the account's local time, cut to the minute, when rendered.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simulators.synchroteam.clock import format_minute
 from simulators.synchroteam.errors import bad_request
@@ -156,10 +157,10 @@ def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in KEY_ORDER if k not in ("dateCreated", "dateModified"))
 
 
-def render(record: dict[str, Any]) -> dict[str, Any]:
+def render(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     out = {key: record.get(key) for key in KEY_ORDER}
-    out["dateCreated"] = format_minute(record["dateCreated"])
-    out["dateModified"] = format_minute(record["dateModified"])
+    out["dateCreated"] = format_minute(record["dateCreated"], zone)
+    out["dateModified"] = format_minute(record["dateModified"], zone)
     return out
 
 

@@ -99,7 +99,9 @@ _PRICES = {p["reference"]: (p["price"], p["tax"], p["name"]) for p in PARTS}
 
 
 def _stamp(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    """An exact instant (`Z`): the demo's times are computed on the UTC clock, and a naive seed time would be read
+    as the account's local time (an hour off, or ambiguous, around a DST change)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _customer(row: tuple[Any, ...], created: datetime, modified: datetime) -> dict[str, Any]:

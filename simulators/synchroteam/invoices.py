@@ -10,13 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simulators.synchroteam.clock import format_day, format_minute, parse_seed_datetime, parse_seed_day
 from simulators.synchroteam.errors import bad_request
 from simulators.synchroteam.money import as_number, cents, to_decimal
 from simulators.synchroteam.parts import parse_tax
 
-STATUSES = ("draft", "new", "sent", "paid", "late")
+# The statuses the product is known to use; an invoice may hold any other string too (facts file, row S4:
+# "partially paid", "cancelled", ... UNCONFIRMED), so nothing here restricts them.
+KNOWN_STATUSES = ("draft", "new", "sent", "paid", "late")
+MAX_STATUS_LENGTH = 50
 ZERO = Decimal("0")
 KEY_ORDER = (
     "id",
@@ -41,9 +45,15 @@ KEY_ORDER = (
 
 
 def parse_status(value: Any) -> str:
-    if not isinstance(value, str) or value.lower() not in STATUSES:
-        raise bad_request(f"'status' must be one of {', '.join(STATUSES)}")
-    return value.lower()
+    """Any non-empty status string, kept as given (trimmed): the simulator holds statuses no client has seen."""
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_STATUS_LENGTH:
+        raise bad_request(f"'status' must be a non-empty string of at most {MAX_STATUS_LENGTH} characters")
+    return value.strip()
+
+
+def status_key(value: str) -> str:
+    """Statuses compare ignoring case (`Paid` is `paid`), for the list filter and the draft/paid rules."""
+    return value.casefold()
 
 
 def parse_line(index: int, raw: Any) -> dict[str, Any]:
@@ -93,8 +103,11 @@ def _ref_object(name: str, value: Any, keys: tuple[str, ...]) -> dict[str, Any] 
     return {key: value.get(key) for key in keys}
 
 
-def apply_changes(record: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``record`` with the fields of a seed or UI edit applied (customer resolution is the caller's)."""
+def apply_changes(record: dict[str, Any], body: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """A copy of ``record`` with the fields of a seed or UI edit applied (customer resolution is the caller's).
+
+    Date-times are the account's local time (``zone``), as everywhere in the API's JSON.
+    """
     updated = dict(record)
     if "status" in body:
         updated["status"] = parse_status(body["status"])
@@ -120,9 +133,9 @@ def apply_changes(record: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
         updated["customFieldValues"] = list(body["customFieldValues"])
     for key in ("dateCreated", "dateModified", "datePaid"):
         if key in body:
-            updated[key] = None if body[key] is None else parse_seed_datetime(key, body[key])
+            updated[key] = None if body[key] is None else parse_seed_datetime(key, body[key], zone)
     if "dateDue" in body:
-        updated["dateDue"] = None if body["dateDue"] is None else parse_seed_day("dateDue", body["dateDue"])
+        updated["dateDue"] = None if body["dateDue"] is None else parse_seed_day("dateDue", body["dateDue"], zone)
     return updated
 
 
@@ -149,8 +162,8 @@ def _render_line(line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(record: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
-    """Wire shape; ``customer`` is the `{id, myId, name}` reference as it stands now."""
+def render(record: dict[str, Any], customer: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """Wire shape; ``customer`` is the `{id, myId, name}` reference as it stands now; times local to ``zone``."""
     out = {key: record.get(key) for key in KEY_ORDER}
     out["customer"] = customer
     lines = [_render_line(line) for line in record["lines"]]
@@ -160,8 +173,8 @@ def render(record: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
     out["totalExclTax"] = float(excl)
     out["totalTax"] = float(tax)
     out["total"] = float(excl + tax)
-    out["dateCreated"] = format_minute(record["dateCreated"])
-    out["dateModified"] = format_minute(record["dateModified"])
-    out["datePaid"] = format_minute(record["datePaid"])
+    out["dateCreated"] = format_minute(record["dateCreated"], zone)
+    out["dateModified"] = format_minute(record["dateModified"], zone)
+    out["datePaid"] = format_minute(record["datePaid"], zone)
     out["dateDue"] = format_day(record["dateDue"])
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simulators.synchroteam.clock import format_minute
 from simulators.synchroteam.errors import bad_request
@@ -118,12 +119,12 @@ def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in KEY_ORDER if k not in ("dateCreated", "dateModified"))
 
 
-def render(record: dict[str, Any], tax_id: int | None) -> dict[str, Any]:
+def render(record: dict[str, Any], tax_id: int | None, zone: ZoneInfo) -> dict[str, Any]:
     out = {key: record.get(key) for key in KEY_ORDER}
     out["price"] = str(cents(record["price"]))
     out["minQuantity"] = as_number(record["minQuantity"])
     tax = record.get("tax")
     out["tax"] = None if tax is None else {"id": tax_id, "name": tax["name"], "tax": rate_text(tax["rate"])}
-    out["dateCreated"] = format_minute(record["dateCreated"])
-    out["dateModified"] = format_minute(record["dateModified"])
+    out["dateCreated"] = format_minute(record["dateCreated"], zone)
+    out["dateModified"] = format_minute(record["dateModified"], zone)
     return out

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simulators.synchroteam import customers, invoices, parts
 from simulators.synchroteam.clock import parse_filter_date, parse_seed_datetime
@@ -43,9 +44,10 @@ def bool_param(params: Params, name: str, default: bool) -> bool:
     raise bad_request(f"'{name}' must be true or false, got '{raw}'")
 
 
-def date_param(params: Params, name: str) -> datetime | None:
+def date_param(params: Params, name: str, zone: ZoneInfo) -> datetime | None:
+    """A lower-bound date filter (`changedSince`, ...) in the account's local time, as an instant."""
     raw = params.get(name)
-    return None if raw is None or raw == "" else parse_filter_date(name, raw)
+    return None if raw is None or raw == "" else parse_filter_date(name, raw, zone)
 
 
 def paging(params: Params) -> tuple[int, int]:
@@ -61,14 +63,11 @@ def paging(params: Params) -> tuple[int, int]:
 
 
 def envelope(params: Params, ids: list[int], render: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+    """`{page, pageSize, records, recordsTotal, data}`: `records` counts the rows of this page (facts file, S3)."""
     page, size = paging(params)
     start = (page - 1) * size
-    return {
-        "page": page,
-        "pageSize": size,
-        "recordsTotal": len(ids),
-        "data": [render(rid) for rid in ids[start : start + size]],
-    }
+    data = [render(rid) for rid in ids[start : start + size]]
+    return {"page": page, "pageSize": size, "records": len(data), "recordsTotal": len(ids), "data": data}
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -80,12 +79,12 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 
 def render_customer(account: Account, rid: int) -> dict[str, Any]:
-    return customers.render(account.customers.by_id[rid])
+    return customers.render(account.customers.by_id[rid], account.zone)
 
 
 def list_customers(account: Account, params: Params) -> dict[str, Any]:
     active = bool_param(params, "active", True)
-    since = date_param(params, "changedSince")
+    since = date_param(params, "changedSince", account.zone)
     name = params.get("name") or None
     email = params.get("email") or None
     table = account.customers
@@ -116,8 +115,14 @@ def list_customers(account: Account, params: Params) -> dict[str, Any]:
     return envelope(params, ids, lambda rid: render_customer(account, rid))
 
 
-def find_customer(account: Account, params: Params) -> dict[str, Any]:
-    """`id` wins, then `myId`, then `name` (exact, case-insensitive; with duplicates the lowest id)."""
+def find_customer(account: Account, params: Params, exact_name: bool = False) -> dict[str, Any]:
+    """`id` wins, then `myId`, then `name`.
+
+    `name` answers the FIRST customer (lowest id, active or not) whose name STARTS WITH the value, ignoring
+    case: the reading of `details?name=` hardest on a client (facts file, row S2), so "Smith" may answer
+    "Smith Plumbing". An account set to `name_lookup: exact` (lenient, for debugging), and the simulator's own
+    seeds (``exact_name``), match the whole name instead, still ignoring case.
+    """
     table = account.customers
     rid = int_param(params, "id")
     if rid is not None:
@@ -125,8 +130,9 @@ def find_customer(account: Account, params: Params) -> dict[str, Any]:
     elif params.get("myId"):
         found = table.by_id.get(table.by_myid.get(params["myId"], -1))
     elif params.get("name"):
-        matches = sorted(table.by_name.get(customers.name_key(params["name"]), ()))
-        found = table.by_id[matches[0]] if matches else None
+        exact = exact_name or account.name_lookup == "exact"
+        hit = table.first_with_name(params["name"]) if exact else table.first_with_prefix(params["name"])
+        found = None if hit is None else table.by_id[hit]
     else:
         raise bad_request("Give 'id', 'myId' or 'name'")
     if found is None:
@@ -196,7 +202,7 @@ def seed_customer(account: Account, body: Any, now: datetime, public_link: Calla
         raise bad_request("each customer must be an object")
     customers.check_required(body)
     record = customers.apply_changes(customers.blank_customer(-1, now, ""), body)
-    _seed_dates(record, body, now)
+    _seed_dates(record, body, now, account.zone)
     if body.get("id") is not None:
         if not isinstance(body["id"], int) or body["id"] in account.customers.by_id:
             raise bad_request(f"customer id {body['id']!r} is not a free integer")
@@ -244,14 +250,14 @@ def ui_edit_customer(account: Account, rid: int, body: Any, now: datetime) -> di
 def render_part(account: Account, record: dict[str, Any]) -> dict[str, Any]:
     tax = record.get("tax")
     tax_id = account.tax_id(tax["name"], float(tax["rate"])) if tax else None
-    return parts.render(record, tax_id)
+    return parts.render(record, tax_id, account.zone)
 
 
 def list_parts(account: Account, params: Params) -> dict[str, Any]:
     kind = params.get("type") or None
     if kind is not None and kind.lower() not in parts.TYPES:
         raise bad_request("'type' must be part or service")
-    since = date_param(params, "changedSince")
+    since = date_param(params, "changedSince", account.zone)
     paging(params)
 
     def compute() -> list[int]:
@@ -289,7 +295,7 @@ def send_part(account: Account, body: Any, now: datetime, *, always_bump: bool =
     if current is None:
         record = parts.apply_changes(parts.blank_part(-1, reference, now), body)
         if seed:
-            _seed_dates(record, body, now)
+            _seed_dates(record, body, now, account.zone)
         wanted = body.get("id") if seed else None
         if wanted is not None and (not isinstance(wanted, int) or wanted in account.parts.by_id):
             raise bad_request(f"part id {wanted!r} is not a free integer")
@@ -304,12 +310,13 @@ def send_part(account: Account, body: Any, now: datetime, *, always_bump: bool =
     return updated
 
 
-def _seed_dates(record: dict[str, Any], body: dict[str, Any], now: datetime) -> None:
-    """Seeds may backdate records; `dateModified` defaults to `dateCreated`, which defaults to now."""
-    created = parse_seed_datetime("dateCreated", body["dateCreated"]) if body.get("dateCreated") else now
+def _seed_dates(record: dict[str, Any], body: dict[str, Any], now: datetime, zone: ZoneInfo) -> None:
+    """Seeds may backdate records (local times, as the API shows them); `dateModified` defaults to
+    `dateCreated`, which defaults to now."""
+    created = parse_seed_datetime("dateCreated", body["dateCreated"], zone) if body.get("dateCreated") else now
     record["dateCreated"] = created
     record["dateModified"] = (
-        parse_seed_datetime("dateModified", body["dateModified"]) if body.get("dateModified") else created
+        parse_seed_datetime("dateModified", body["dateModified"], zone) if body.get("dateModified") else created
     )
 
 
@@ -325,24 +332,24 @@ def customer_ref(account: Account, invoice: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_invoice(account: Account, record: dict[str, Any]) -> dict[str, Any]:
-    return invoices.render(record, customer_ref(account, record))
+    return invoices.render(record, customer_ref(account, record), account.zone)
 
 
 def list_invoices(account: Account, params: Params) -> dict[str, Any]:
     status = params.get("status") or None
     if status is not None:
-        status = invoices.parse_status(status)
+        status = invoices.status_key(invoices.parse_status(status))
     customer_id = int_param(params, "customerId")
     customer_myid = params.get("customerMyId") or None
-    changed = date_param(params, "changedSince")
-    created = date_param(params, "createdSince")
-    paid = date_param(params, "paidSince")
+    changed = date_param(params, "changedSince", account.zone)
+    created = date_param(params, "createdSince", account.zone)
+    paid = date_param(params, "paidSince", account.zone)
     paging(params)
 
     def keep(inv: dict[str, Any]) -> bool:
         ref = customer_ref(account, inv)
         return (
-            (status is None or inv["status"] == status)
+            (status is None or invoices.status_key(inv["status"]) == status)
             and (customer_id is None or ref["id"] == customer_id)
             and (customer_myid is None or ref["myId"] == customer_myid)
             and (changed is None or inv["dateModified"] >= changed)
@@ -380,7 +387,7 @@ def _resolve_customer(account: Account, value: Any) -> dict[str, Any]:
     else:
         raise bad_request("'customer' must be an object with 'id', 'myId' or 'name'")
     try:
-        record = find_customer(account, ref)
+        record = find_customer(account, ref, exact_name=True)
     except ApiError as exc:
         raise bad_request(f"invoice customer {value!r} not found") from exc
     return {"id": record["id"], "myId": record["myId"], "name": record["name"]}
@@ -388,13 +395,14 @@ def _resolve_customer(account: Account, value: Any) -> dict[str, Any]:
 
 def _finish_invoice(account: Account, record: dict[str, Any], previous: dict[str, Any] | None,
                     now: datetime) -> None:
-    """Numbering and payment date rules shared by seeds and UI edits."""
-    if record["status"] == "draft":
+    """Numbering and payment date rules shared by seeds and UI edits (any status but `draft` is numbered)."""
+    status = invoices.status_key(record["status"])
+    if status == "draft":
         if record["num"] is not None:
             raise bad_request("a draft invoice has no number yet")
     elif record["num"] is None:
         record["num"] = account.next_invoice_num
-    if previous is not None and previous["status"] != "draft" and record["status"] == "draft":
+    if previous is not None and invoices.status_key(previous["status"]) != "draft" and status == "draft":
         raise bad_request("a numbered invoice cannot go back to draft")
     num = record["num"]
     if num is not None:
@@ -404,7 +412,7 @@ def _finish_invoice(account: Account, record: dict[str, Any], previous: dict[str
         account.next_invoice_num = max(account.next_invoice_num, num + 1)
         if record.get("reference") is None:
             record["reference"] = f"INV-{num}"
-    if record["status"] == "paid" and record["datePaid"] is None:
+    if status == "paid" and record["datePaid"] is None:
         record["datePaid"] = now
 
 
@@ -416,7 +424,7 @@ def seed_invoice(account: Account, body: Any, now: datetime) -> dict[str, Any]:
     rid = body.get("id")
     if rid is not None and (not isinstance(rid, int) or rid in account.invoices.by_id):
         raise bad_request(f"invoice id {rid!r} is not a free integer")
-    record = invoices.apply_changes(invoices.blank_invoice(rid if rid is not None else -1, now), body)
+    record = invoices.apply_changes(invoices.blank_invoice(rid if rid is not None else -1, now), body, account.zone)
     record["customer"] = _resolve_customer(account, body["customer"])
     if not body.get("dateModified"):
         record["dateModified"] = record["dateCreated"] if body.get("dateCreated") else now
@@ -433,7 +441,7 @@ def ui_edit_invoice(account: Account, rid: int, body: Any, now: datetime) -> dic
     current = account.invoices.by_id.get(rid)
     if current is None:
         raise not_found("Invoice not found")
-    updated = invoices.apply_changes(current, {k: v for k, v in body.items() if k != "id"})
+    updated = invoices.apply_changes(current, {k: v for k, v in body.items() if k != "id"}, account.zone)
     if "customer" in body:
         updated["customer"] = _resolve_customer(account, body["customer"])
     if "dateModified" not in body:

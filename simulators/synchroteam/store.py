@@ -16,8 +16,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from simulators.synchroteam.clock import DEFAULT_TIMEZONE, parse_zone
 from simulators.synchroteam.customers import name_key
+from simulators.synchroteam.errors import bad_request
 
 _CACHE_SIZE = 32
 
@@ -69,6 +72,7 @@ class CustomerTable:
         self.by_active: dict[bool, list[int]] = {True: [], False: []}
         self.by_myid: dict[str, int] = {}
         self.by_name: dict[str, set[int]] = {}
+        self.names: list[tuple[str, int]] = []  # sorted (name key, id): prefix look-ups are a bisect
         self.by_email: dict[str, set[int]] = {}
         self.by_modified: list[tuple[datetime, int]] = []  # sorted: `changedSince` is a bisect
         self.next_id = first_id
@@ -100,10 +104,12 @@ class CustomerTable:
             if record.get("myId"):
                 self.by_myid[record["myId"]] = rid
             _index_add(self.by_name, name_key(record.get("name")), rid)
+            self.names.append((name_key(record.get("name")), rid))
             _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
             self.by_modified.append((record["dateModified"], rid))
             self.by_active[bool(record["active"])].append(rid)
         self.ids.sort()
+        self.names.sort()
         self.by_modified.sort()
         self.by_active[True].sort()
         self.by_active[False].sort()
@@ -128,6 +134,7 @@ class CustomerTable:
         if record.get("myId"):
             self.by_myid[record["myId"]] = rid
         _index_add(self.by_name, name_key(record.get("name")), rid)
+        bisect.insort(self.names, (name_key(record.get("name")), rid))
         _index_add(self.by_email, name_key(record.get("contactEmail")), rid)
         bisect.insort(self.by_modified, (record["dateModified"], rid))
         active = self.by_active[bool(record["active"])]
@@ -141,11 +148,34 @@ class CustomerTable:
         if record.get("myId") and self.by_myid.get(record["myId"]) == rid:
             del self.by_myid[record["myId"]]
         _index_remove(self.by_name, name_key(record.get("name")), rid)
+        del self.names[bisect.bisect_left(self.names, (name_key(record.get("name")), rid))]
         _index_remove(self.by_email, name_key(record.get("contactEmail")), rid)
         pos = bisect.bisect_left(self.by_modified, (record["dateModified"], rid))
         del self.by_modified[pos]
         active = self.by_active[bool(record["active"])]
         del active[bisect.bisect_left(active, rid)]
+
+    def first_with_prefix(self, prefix: str) -> int | None:
+        """The lowest id whose name starts with ``prefix`` (case-folded), or None.
+
+        The matches are one contiguous run of the sorted name index; a short prefix may match many names, so
+        the run is scanned for its lowest id (a look-up by a full name usually matches one or two).
+        """
+        key = name_key(prefix)
+        start = bisect.bisect_left(self.names, (key,))
+        best: int | None = None
+        names = self.names
+        for pos in range(start, len(names)):
+            name, rid = names[pos]
+            if not name.startswith(key):
+                break
+            best = rid if best is None else min(best, rid)
+        return best
+
+    def first_with_name(self, name: str) -> int | None:
+        """The lowest id whose name equals ``name`` ignoring case (the lenient `exact` look-up)."""
+        matches = self.by_name.get(name_key(name))
+        return min(matches) if matches else None
 
     def changed_since(self, since: datetime) -> list[int]:
         start = bisect.bisect_left(self.by_modified, (since,))
@@ -176,12 +206,29 @@ class SimpleTable:
         return record
 
 
+NAME_LOOKUPS = ("prefix", "exact")
+
+
+def parse_name_lookup(raw: object) -> str:
+    """`prefix` (the real service's reading, the default) or `exact` (lenient, for debugging)."""
+    if not isinstance(raw, str) or raw.lower() not in NAME_LOOKUPS:
+        raise bad_request(f"'name_lookup' must be one of {', '.join(NAME_LOOKUPS)}")
+    return raw.lower()
+
+
 @dataclass
 class Account:
-    """One Synchroteam account (domain): its key, its data, its rate-limit and quota counters."""
+    """One Synchroteam account (domain): its key, its settings, its data, its rate-limit and quota counters.
+
+    Settings: ``timezone`` (IANA name: every date-time the API shows or reads is local time there) and
+    ``name_lookup`` (how `customer/details?name=` matches). Both survive `/_sim/reset`, like the account itself.
+    """
 
     domain: str
     api_key: str
+    timezone: str = DEFAULT_TIMEZONE
+    name_lookup: str = "prefix"
+    zone: ZoneInfo = field(init=False, repr=False)
     customers: CustomerTable = field(default_factory=CustomerTable)
     parts: SimpleTable = field(default_factory=lambda: SimpleTable(501))
     invoices: SimpleTable = field(default_factory=lambda: SimpleTable(88001))
@@ -191,6 +238,22 @@ class Account:
     window_count: int = 0
     quota_day: str = ""
     quota_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.configure({"timezone": self.timezone, "name_lookup": self.name_lookup})
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Apply ``timezone`` and/or ``name_lookup`` (validated first, so a bad body changes nothing)."""
+        zone = parse_zone(settings["timezone"]) if "timezone" in settings else None
+        lookup = parse_name_lookup(settings["name_lookup"]) if "name_lookup" in settings else None
+        if zone is not None:
+            self.zone = zone
+            self.timezone = zone.key
+        if lookup is not None:
+            self.name_lookup = lookup
+
+    def settings(self) -> dict[str, Any]:
+        return {"domain": self.domain, "timezone": self.timezone, "name_lookup": self.name_lookup}
 
     def clear_data(self) -> None:
         self.customers = CustomerTable()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import requests
 
 DOMAIN = "demo"
 API_KEY = "demo-api-key"
+FILTER_FORMAT = "%Y-%m-%d %H:%M:%S"  # `changedSince` and the other date filters, in the account's local time
+MINUTE_FORMAT = "%Y-%m-%d %H:%M"  # date-times in responses
+
+
+def since(value: datetime) -> str:
+    """A naive local datetime as a date filter value."""
+    return value.strftime(FILTER_FORMAT)
 
 
 class StClient:
@@ -15,6 +23,7 @@ class StClient:
 
     def __init__(self, url: str, domain: str = DOMAIN, api_key: str = API_KEY) -> None:
         self.url = url.rstrip("/")
+        self.domain = domain
         self.session = requests.Session()
         self.session.auth = (domain, api_key)
         self.session.headers["Accept"] = "application/json"
@@ -38,6 +47,12 @@ class StClient:
         if resp.status_code != 200:
             raise AssertionError(f"{method} {path} -> {resp.status_code} {resp.text}")
         return resp.json()
+
+    def local_now(self) -> datetime:
+        """The account's local wall time now (naive), from `GET /_sim/account`: what `changedSince` compares with."""
+        resp = requests.get(f"{self.url}/_sim/account", params={"domain": self.domain}, timeout=30)
+        resp.raise_for_status()
+        return datetime.strptime(resp.json()["now"], FILTER_FORMAT)
 
     def list_all(self, resource: str, page_size: int = 100, **filters: Any) -> list[dict[str, Any]]:
         """Every record of `<resource>/list`, page by page, until a page comes back empty."""

@@ -12,6 +12,13 @@ from simulators.synchroteam.testing import StClient
 
 
 @pytest.fixture()
+def st(st_real: Any) -> Any:
+    """The simulator's own contract: its real defaults (America/New_York, prefix look-ups), not the UTC mode the
+    connector's tests still run in."""
+    return st_real
+
+
+@pytest.fixture()
 def client(st: Any) -> StClient:
     return StClient(st.url)
 
@@ -56,7 +63,7 @@ def test_domain_is_case_insensitive_but_key_is_not(st: Any) -> None:
 
 def test_accounts_are_isolated(st: Any, client: StClient) -> None:
     added = st.admin("POST", "/_sim/seed", json={"accounts": [{"domain": "acme", "api_key": "acme-key"}]})
-    assert added.json()["accounts"] == [{"domain": "acme"}]
+    assert added.json()["accounts"] == [{"domain": "acme", "timezone": "America/New_York", "name_lookup": "prefix"}]
     st.admin("POST", "/_sim/seed?domain=acme",
              json={"customers": [{"name": "Only In Acme", "address": "1 Road"}]}).raise_for_status()
     acme = StClient(st.url, "acme", "acme-key")
@@ -79,7 +86,7 @@ def test_accounts_survive_reset(st: Any) -> None:
 def test_paths_are_case_insensitive(st: Any, client: StClient, path: str) -> None:
     resp = client.session.get(st.url + path, timeout=10)
     assert resp.status_code == 200
-    assert resp.json() == {"page": 1, "pageSize": 25, "recordsTotal": 0, "data": []}
+    assert resp.json() == {"page": 1, "pageSize": 25, "records": 0, "recordsTotal": 0, "data": []}
 
 
 def test_text_json_is_accepted_and_served(st: Any, client: StClient) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulators.synchroteam.testing import StClient
+from simulators.synchroteam.testing import StClient, since
 
 CUSTOMER_KEYS = {
     "id", "myId", "name", "address", "addressStreet", "addressComplement", "addressZIP", "addressCity",
@@ -25,6 +25,13 @@ FULL = {
     "vatNumber": "US-12-3456789", "customFieldValues": [{"id": 2346, "label": "QBO Id", "value": "58"}],
     "position": {"latitude": "40.7087252", "longitude": "-74.0008762"}, "tags": ["East Zone"], "active": True,
 }
+
+
+@pytest.fixture()
+def st(st_real: Any) -> Any:
+    """The simulator's own contract: its real defaults (America/New_York, prefix look-ups), not the UTC mode the
+    connector's tests still run in."""
+    return st_real
 
 
 @pytest.fixture()
@@ -214,19 +221,19 @@ def test_changed_since_sees_creates_and_updates(st: Any, client: StClient) -> No
     old = send(client, {"name": "Old", "address": "1 Road"})
     untouched = send(client, {"name": "Untouched", "address": "3 Road"})
     advance(st, 3600)
-    since = client.ok("GET", "customer/details", params={"id": old["id"]})["dateModified"]
-    cut = st.admin("GET", "/_sim/clock").json()["now"][:19].replace("T", " ")
+    shown = client.ok("GET", "customer/details", params={"id": old["id"]})["dateModified"]
+    cut = since(client.local_now())
     advance(st, 60)
     new = send(client, {"name": "New", "address": "2 Road"})
     send(client, {"id": old["id"], "contactPhone": "555"})
     got = client.ok("GET", "customer/list", params={"changedSince": cut})
     assert [c["id"] for c in got["data"]] == [old["id"], new["id"]]
     assert untouched["id"] not in [c["id"] for c in got["data"]]
-    assert got["recordsTotal"] == 2 and since < cut
+    assert got["recordsTotal"] == 2 and shown < cut
 
 
 def test_changed_since_combines_with_active(st: Any, client: StClient) -> None:
-    cut = st.admin("GET", "/_sim/clock").json()["now"][:19].replace("T", " ")
+    cut = since(client.local_now())
     advance(st, 5)
     send(client, {"name": "Inactive New", "address": "1", "active": False})
     assert client.ok("GET", "customer/list", params={"changedSince": cut})["recordsTotal"] == 0

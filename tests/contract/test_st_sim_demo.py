@@ -27,6 +27,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "parts": client.list_all("part"),
             "client": client,
             "limits": sim.admin("GET", "/_sim/limits").json(),
+            "account": sim.admin("GET", "/_sim/account").json(),
         }
     finally:
         sim.stop()
@@ -76,6 +77,17 @@ def test_invoices_cover_every_status_and_edge(demo: dict[str, Any]) -> None:
         assert round(sum(line["total"] for line in inv["lines"]), 2) == inv["total"]
     created = [i["dateCreated"] for i in invoices]
     assert created == sorted(created, reverse=True)
+
+
+def test_demo_account_is_in_new_york_with_prefix_lookups(demo: dict[str, Any]) -> None:
+    """The real service's behaviour is the demo's default (issue 12); only callers that run today's connector
+    turn it off (devenv.sims.ST_CONNECTOR_COMPAT)."""
+    assert (demo["account"]["timezone"], demo["account"]["name_lookup"]) == ("America/New_York", "prefix")
+    client = demo["client"]
+    assert client.ok("GET", "customer/details", params={"name": "smith"})["name"] == "Smith Plumbing"
+    now = client.local_now().strftime("%Y-%m-%d %H:%M")
+    assert max(c["dateModified"] for c in demo["customers"]) <= now  # seeded in the past, in local time
+    assert max(i["dateModified"] for i in demo["invoices"]) <= now
 
 
 def test_default_limits(demo: dict[str, Any]) -> None:

@@ -15,6 +15,13 @@ DEFAULTS = {"requests_per_minute": 120, "daily_quota": 50000}
 
 
 @pytest.fixture()
+def st(st_real: Any) -> Any:
+    """The simulator's own contract: its real defaults (America/New_York, prefix look-ups), not the UTC mode the
+    connector's tests still run in."""
+    return st_real
+
+
+@pytest.fixture()
 def client(st: Any) -> Iterator[StClient]:
     """Start from the default limits; give back whatever limits the shared simulator had before."""
     saved = st.admin("GET", "/_sim/limits").json()

@@ -5,13 +5,22 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from simulators.synchroteam.testing import StClient
 
 LISTS = ["customer/list", "invoice/list", "part/list"]
+NEW_YORK = ZoneInfo("America/New_York")
 MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+
+@pytest.fixture()
+def st(st_real: Any) -> Any:
+    """The simulator's own contract: its real defaults (America/New_York, prefix look-ups), not the UTC mode the
+    connector's tests still run in."""
+    return st_real
 
 
 @pytest.fixture()
@@ -36,12 +45,14 @@ def thirty(st: Any) -> None:
 @pytest.mark.parametrize("path", LISTS)
 def test_default_page_size_is_25_and_past_the_end_is_empty(thirty: None, client: StClient, path: str) -> None:
     first = client.ok("GET", path)
-    assert list(first) == ["page", "pageSize", "recordsTotal", "data"]
+    assert list(first) == ["page", "pageSize", "records", "recordsTotal", "data"]
     assert (first["page"], first["pageSize"], first["recordsTotal"], len(first["data"])) == (1, 25, 30, 25)
+    assert first["records"] == 25
     second = client.ok("GET", path, params={"page": 2})
     assert (second["page"], second["pageSize"], second["recordsTotal"], len(second["data"])) == (2, 25, 30, 5)
+    assert second["records"] == 5
     third = client.ok("GET", path, params={"page": 3})
-    assert third == {"page": 3, "pageSize": 25, "recordsTotal": 30, "data": []}
+    assert third == {"page": 3, "pageSize": 25, "records": 0, "recordsTotal": 30, "data": []}
     ids = [r["id"] for r in first["data"] + second["data"]]
     assert len(set(ids)) == 30
 
@@ -96,13 +107,15 @@ def sim_now(st: Any) -> datetime:
     return datetime.fromisoformat(st.admin("GET", "/_sim/clock").json()["now"].replace("Z", "+00:00"))
 
 
-def test_response_dates_are_utc_minutes(st: Any, client: StClient) -> None:
+def test_response_dates_are_local_minutes(st: Any, client: StClient) -> None:
+    """The default account is in America/New_York: a record made now shows New York's wall clock."""
     st.admin("POST", "/_sim/clock", json={"advance_seconds": 7 * 3600 + 13}).raise_for_status()
     now = sim_now(st)
     created = client.ok("POST", "customer/send", json={"name": "Clocked", "address": "1 Road"})
     assert MINUTE.match(created["dateCreated"]) and MINUTE.match(created["dateModified"])
-    stamp = datetime.strptime(created["dateCreated"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-    assert timedelta(0) <= now.replace(second=0, microsecond=0) - stamp <= timedelta(minutes=1)
+    wall = datetime.strptime(created["dateCreated"], "%Y-%m-%d %H:%M")
+    stamps = {wall.replace(tzinfo=NEW_YORK, fold=fold).astimezone(UTC) for fold in (0, 1)}  # 2 in a repeated hour
+    assert any(timedelta(0) <= now.replace(second=0, microsecond=0) - s <= timedelta(minutes=1) for s in stamps)
     part = client.ok("POST", "part/send", json={"reference": "R1", "name": "R", "price": 1})
     assert MINUTE.match(part["dateCreated"]) and MINUTE.match(part["dateModified"])
 
@@ -120,8 +133,8 @@ def test_changed_since_compares_full_precision(st: Any, client: StClient) -> Non
 
 def test_bare_date_means_midnight(st: Any, client: StClient) -> None:
     client.ok("POST", "customer/send", json={"name": "Today", "address": "1 Road"})
-    today = sim_now(st).strftime("%Y-%m-%d")
-    tomorrow = (sim_now(st) + timedelta(days=1)).strftime("%Y-%m-%d")
+    today = client.local_now().strftime("%Y-%m-%d")
+    tomorrow = (client.local_now() + timedelta(days=1)).strftime("%Y-%m-%d")
     assert client.ok("GET", "customer/list", params={"changedSince": today})["recordsTotal"] == 1
     assert client.ok("GET", "customer/list", params={"changedSince": tomorrow})["recordsTotal"] == 0
 
