@@ -72,7 +72,7 @@ def main() -> None:
     server = pg.find_or_start(REPO / "var" / "pgdata-bench")
     db_name, url = server.create_temp_database("stqbo_bench")
     qbo = sims.start("quickbooks", log_path=tmp / "qbo.log")
-    st_sim = sims.start("synchroteam", log_path=tmp / "st.log", extra_args=sims.ST_CONNECTOR_COMPAT)  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
+    st_sim = sims.start("synchroteam", log_path=tmp / "st.log")
     try:
         qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "concurrent": 0, "batch_per_minute": 0})
         st_sim.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "daily_quota": 0})
@@ -81,7 +81,7 @@ def main() -> None:
         dsn = pg.psycopg2_dsn(url)
         q = QuickBooksClient(qbo.url, grant["realm_id"], "demo-client", "demo-secret", TokenStore(dsn, "demo-secret"),
                              qbo.url + "/oauth2/v1/tokens/bearer", initial_refresh_token=grant["refresh_token"])
-        s = SynchroteamClient(st_sim.url, "demo", "demo-api-key")
+        s = SynchroteamClient(st_sim.url, "demo", "demo-api-key", timezone=sims.ST_TIMEZONE)
         seed(qbo, st_sim, n)
         conn = connect_db(dsn)
         migrate.migrate(conn)

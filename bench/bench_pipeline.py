@@ -63,7 +63,7 @@ def main() -> None:
     server = pg.find_or_start(REPO / "var" / "pgdata")
     name, dsn = server.create_temp_database("stqbo_bench")
     qbo = sims.start("quickbooks")
-    st = sims.start("synchroteam", extra_args=sims.ST_CONNECTOR_COMPAT)  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
+    st = sims.start("synchroteam")
     try:
         qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "concurrent": 0, "batch_per_minute": 0})
         st.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "daily_quota": 0})
@@ -79,7 +79,7 @@ def main() -> None:
                               client_secret="demo-secret", token_store=TokenStore(dsn, "demo-secret"),
                               token_url=qbo.url + "/oauth2/v1/tokens/bearer",
                               initial_refresh_token=grant["refresh_token"])
-        sc = SynchroteamClient(base_url=st.url, domain="demo", api_key="demo-api-key")
+        sc = SynchroteamClient(base_url=st.url, domain="demo", api_key="demo-api-key", timezone=sims.ST_TIMEZONE)
         for label, mode in (("Upload (links every pair)", "upload"), ("Sync after 1% edits on each side (worst case: every record is inside the changedSince overlap window, so all are re-read)", "sync")):
             if mode == "sync":
                 state = st.admin("GET", "/_sim/state").json()["customers"]

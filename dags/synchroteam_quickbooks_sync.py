@@ -7,6 +7,7 @@ which never imports Airflow). Hooks live in plugins/stqbo_hooks. Parsing this fi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,19 @@ def _runtime() -> Any:
     )
 
 
+def _step(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one task's step; a configuration error (a connection option that is missing or wrong, or an account
+    whose clock contradicts its time zone option) fails the task at once: retrying cannot fix it, a person must."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from stqbo_api.errors import ConfigurationError
+
+    try:
+        return call()
+    except ConfigurationError as err:
+        raise AirflowFailException(str(err)) from None
+
+
 def _guarded(rt: Any) -> Any:
     """Skip (not fail) a scheduled run for a tenant that has never had a run triggered by hand."""
     from airflow.sdk.exceptions import AirflowSkipException
@@ -106,31 +120,31 @@ def synchroteam_quickbooks_sync() -> None:
     def extract_synchroteam() -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.extract_synchroteam(_guarded(_runtime()))
+        return _step(lambda: service.extract_synchroteam(_guarded(_runtime())))
 
     @task
     def extract_quickbooks() -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.extract_quickbooks(_guarded(_runtime()))
+        return _step(lambda: service.extract_quickbooks(_guarded(_runtime())))
 
     @task
     def diff_and_match(st_summary: dict[str, Any], qbo_summary: dict[str, Any]) -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.diff_and_match(_runtime())
+        return _step(lambda: service.diff_and_match(_runtime()))
 
     @task
     def load_changes(plan_summary: dict[str, Any]) -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.load_changes(_runtime())
+        return _step(lambda: service.load_changes(_runtime()))
 
     @task
     def push_invoices(load_summary: dict[str, Any]) -> dict[str, Any]:
         from stqbo_sync import service
 
-        return service.push_invoices(_runtime())
+        return _step(lambda: service.push_invoices(_runtime()))
 
     @task(trigger_rule="all_done", retries=0)
     def report() -> dict[str, Any]:

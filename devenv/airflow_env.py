@@ -35,6 +35,7 @@ from typing import Any
 import requests
 
 from devenv.airflow_base import airflow_base_env
+from devenv.sims import ST_TIMEZONE
 
 REPO = Path(__file__).resolve().parent.parent
 # The defaults are what the docs name; the STQBO_AIRFLOW_* variables exist so that a test can run a second,
@@ -110,7 +111,7 @@ def connections(state_url: str, mode: str, grant: dict[str, str] | None) -> dict
     })
     conns["AIRFLOW_CONN_SYNCHROTEAM_DEFAULT"] = json.dumps({
         "conn_type": "synchroteam", "host": f"http://127.0.0.1:{ST_PORT}",
-        "login": ST_ACCOUNT[0], "password": ST_ACCOUNT[1],
+        "login": ST_ACCOUNT[0], "password": ST_ACCOUNT[1], "extra": {"timezone": ST_TIMEZONE},
     })
     return conns
 
@@ -160,12 +161,9 @@ class Supervisor:
 
     def start_sims(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")} | {MARKER: str(VAR)}
-        from devenv.sims import ST_CONNECTOR_COMPAT
-
         for kind, port in (("quickbooks", QBO_PORT), ("synchroteam", ST_PORT)):
-            compat = ST_CONNECTOR_COMPAT if kind == "synchroteam" else ()  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
             self.spawn(f"{kind}-sim", [sys.executable, "-m", f"simulators.{kind}", "--host", "127.0.0.1",
-                                       "--port", str(port), "--seed", "demo", *compat], env)
+                                       "--port", str(port), "--seed", "demo"], env)
         for kind, port in (("quickbooks", QBO_PORT), ("synchroteam", ST_PORT)):
             wait_http(f"http://127.0.0.1:{port}/_sim/health", f"{kind} simulator", 60, self.children)
 

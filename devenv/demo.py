@@ -63,8 +63,7 @@ def main() -> int:
         print(f"state DB: {server.origin}, database stqbo_demo")
         qbo = sims.start("quickbooks", seed="demo", log_path=VAR / "demo-quickbooks.log")
         started.append(qbo)
-        st = sims.start("synchroteam", seed="demo", log_path=VAR / "demo-synchroteam.log",
-                        extra_args=sims.ST_CONNECTOR_COMPAT)  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
+        st = sims.start("synchroteam", seed="demo", log_path=VAR / "demo-synchroteam.log")
         started.append(st)
         print(f"simulators: QuickBooks {qbo.url}  Synchroteam {st.url}")
         grant = qbo.admin("POST", "/_sim/oauth/grant",
@@ -74,7 +73,8 @@ def main() -> int:
             "extra": {"realm_id": grant["realm_id"], "refresh_token": grant["refresh_token"],
                       "token_url": qbo.url + "/oauth2/v1/tokens/bearer", "environment": "sandbox"}})
         os.environ["AIRFLOW_CONN_SYNCHROTEAM_DEFAULT"] = json.dumps(
-            {"conn_type": "synchroteam", "host": st.url, "login": "demo", "password": "demo-api-key"})
+            {"conn_type": "synchroteam", "host": st.url, "login": "demo", "password": "demo-api-key",
+             "extra": {"timezone": sims.ST_TIMEZONE}})
         os.environ["AIRFLOW_CONN_SYNC_STATE_DB"] = pg.airflow_conn_json(state_url)
 
         print("\nBefore:")

@@ -15,9 +15,8 @@ from typing import Any
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-# Synchroteam simulator options that turn off two real behaviours (its defaults: America/New_York local times,
-# prefix name look-ups), for the callers that run the connector against it.
-ST_CONNECTOR_COMPAT = ("--timezone", "UTC", "--name-lookup", "exact")  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
+# The Synchroteam simulator's demo account is in this zone (its default); connections must say so.
+ST_TIMEZONE = "America/New_York"
 
 
 def free_port() -> int:

@@ -87,16 +87,8 @@ def qbo_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProces
 
 @pytest.fixture(scope="session")
 def st_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess]:
-    sim = sims.start("synchroteam", log_path=tmp_path_factory.mktemp("sim") / "synchroteam.log",
-                     extra_args=sims.ST_CONNECTOR_COMPAT)  # TEMPORARY (issue 12): the connector does not handle Synchroteam local times or prefix name look-ups yet
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture(scope="session")
-def st_real_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess]:
     """The Synchroteam simulator with the real service's defaults (America/New_York, prefix name look-ups)."""
-    sim = sims.start("synchroteam", log_path=tmp_path_factory.mktemp("sim") / "synchroteam-real.log")
+    sim = sims.start("synchroteam", log_path=tmp_path_factory.mktemp("sim") / "synchroteam.log")
     yield sim
     sim.stop()
 
@@ -110,16 +102,18 @@ def qbo(qbo_sim: sims.SimProcess) -> sims.SimProcess:
 
 @pytest.fixture()
 def st(st_sim: sims.SimProcess) -> sims.SimProcess:
-    """The Synchroteam simulator, reset."""
+    """The Synchroteam simulator, reset, its demo account back at the real defaults (a test may have moved its
+    time zone or name look-up; the simulator keeps account settings across a reset)."""
     st_sim.reset()
+    st_sim.admin("PATCH", "/_sim/account", json={"timezone": sims.ST_TIMEZONE, "name_lookup": "prefix"}
+                 ).raise_for_status()
     return st_sim
 
 
 @pytest.fixture()
-def st_real(st_real_sim: sims.SimProcess) -> sims.SimProcess:
+def st_real(st: sims.SimProcess) -> sims.SimProcess:
     """The Synchroteam simulator with its real defaults, reset (the simulator's own contract tests use it)."""
-    st_real_sim.reset()
-    return st_real_sim
+    return st
 
 
 def qbo_conn_json(sim: sims.SimProcess, realm_id: str, refresh_token: str, **extra: Any) -> str:
@@ -167,7 +161,8 @@ def qbo_conn_factory(qbo_sim: sims.SimProcess, st_sim: sims.SimProcess, state_db
         monkeypatch.setenv("AIRFLOW_CONN_QUICKBOOKS_DEFAULT", qbo_conn_json(qbo_sim, grant["realm_id"],
                                                                               grant["refresh_token"]))
         monkeypatch.setenv("AIRFLOW_CONN_SYNCHROTEAM_DEFAULT", json.dumps(
-            {"conn_type": "synchroteam", "host": st_sim.url, "login": ST_DOMAIN, "password": ST_API_KEY}))
+            {"conn_type": "synchroteam", "host": st_sim.url, "login": ST_DOMAIN, "password": ST_API_KEY,
+             "extra": {"timezone": sims.ST_TIMEZONE}}))
         monkeypatch.setenv("AIRFLOW_CONN_SYNC_STATE_DB", pg.airflow_conn_json(state_db_url))
         return grant
 
@@ -178,7 +173,8 @@ def qbo_conn_factory(qbo_sim: sims.SimProcess, st_sim: sims.SimProcess, state_db
 def st_conn(st: sims.SimProcess, monkeypatch: pytest.MonkeyPatch) -> sims.SimProcess:
     monkeypatch.setenv(
         "AIRFLOW_CONN_SYNCHROTEAM_DEFAULT",
-        json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": ST_API_KEY}),
+        json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": ST_API_KEY,
+                    "extra": {"timezone": sims.ST_TIMEZONE}}),
     )
     return st
 

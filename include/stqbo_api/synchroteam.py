@@ -1,7 +1,11 @@
 """A Synchroteam REST API v3 client on plain ``requests`` (the Airflow hook wraps it).
 
-Basic auth (domain, API key); list calls page by 100; dates in filters are ``yyyy-MM-dd HH:mm:ss`` UTC and
-dates in replies are minute-precision UTC. Rate limits are read from the server's headers: when
+Basic auth (domain, API key); list calls page by 100. Synchroteam speaks the **account's local time** with no
+zone (``yyyy-MM-dd HH:mm``, seconds sometimes), in replies and in date filters alike; the client knows the account's
+IANA zone (the connection's ``timezone`` extra) and is the one place that converts: `local_filter` turns a UTC
+instant into a filter value that can never start a change read late (also in the repeated hour of a DST change,
+whichever instant the server takes), and `to_utc` reads a reply's time as an aware UTC instant. Records are
+returned as Synchroteam sent them (an invoice's dates stay local calendar dates). Rate limits are read from the server's headers: when
 ``X-RateLimit-Remaining`` is 0 the next call waits for ``X-RateLimit-Reset``; when ``X-Quota-Remaining`` is 0
 the client stops with ``QuotaExhaustedError`` (fatal, says when the quota resets) instead of hammering a
 server that will refuse everything until midnight UTC.
@@ -13,14 +17,16 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
 from stqbo_api.errors import (
     SYNCHROTEAM,
     ApiError,
+    ConfigurationError,
     FatalApiError,
     NotFoundError,
     QuotaExhaustedError,
@@ -40,21 +46,50 @@ PAGE_SIZE = 100
 MAX_HEADER_WAIT = 60.0  # a per-minute window never needs longer; guards against clock skew
 
 
-def format_since(dt: datetime) -> str:
-    """A filter date as Synchroteam wants it: ``yyyy-MM-dd HH:mm:ss`` in UTC (naive values are UTC)."""
+def account_zone(name: str | None, connection: str = "the Synchroteam connection") -> ZoneInfo:
+    """The account's time zone; a missing or unknown name is a configuration error (never a silent UTC)."""
+    if not name or not str(name).strip():
+        raise ConfigurationError(
+            f"The option timezone of {connection} is missing: Synchroteam answers in the account's local time, so "
+            "set it to the account's IANA time zone (for example America/New_York) in the connection's extra",
+            option="timezone", connection=connection)
+    try:
+        return ZoneInfo(str(name).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"The option timezone of {connection} is not an IANA time zone name (for example Europe/Paris); fix it "
+            "in the connection's extra", option="timezone", connection=connection) from None
+
+
+def _readings(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants a naive local time can mean (two in a repeated hour, two guesses in a skipped one)."""
+    return tuple(wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))  # type: ignore[return-value]
+
+
+def local_filter(dt: datetime, zone: ZoneInfo) -> str:
+    """A "since" filter for the instant ``dt`` in the account's local time (``yyyy-MM-dd HH:mm:ss``). In a repeated
+    or skipped hour the server may read the value as either instant: the value is moved back until every reading
+    is at or before ``dt``, so a change read may start early (records are de-duplicated) but never late."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    wall = dt.astimezone(zone).replace(tzinfo=None)
+    for _ in range(4):
+        latest = max(_readings(wall, zone))
+        if latest <= dt:
+            break
+        wall -= latest - dt
+    return wall.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def parse_date(value: str) -> datetime:
-    """A Synchroteam date (``2021-11-19 07:56``, with or without seconds, ``T``, ``Z`` or offset) as aware UTC."""
+def to_utc(value: str, zone: ZoneInfo) -> datetime:
+    """A Synchroteam date-time (``2021-11-19 07:56``, with or without seconds or ``T``) as aware UTC: naive values
+    are the account's local time (the earlier instant in a repeated hour); a ``Z`` or an offset is taken as given."""
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
+        return parsed.replace(tzinfo=zone, fold=0).astimezone(UTC)
     return parsed.astimezone(UTC)
 
 
@@ -66,6 +101,34 @@ class _HeaderLimits:
     reset_at: float | None = None
     quota_headers: dict[str, str] | None = None
     quota_resets_at: datetime | None = None
+
+
+ZONE_TOLERANCE = timedelta(minutes=10)
+
+
+def _offset(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+@dataclass(frozen=True)
+class ZoneMismatch:
+    """What a write showed of the account's clock, against the configured zone."""
+
+    configured: str
+    observed_offset: timedelta      # the account's wall time minus UTC, to the quarter hour
+    configured_offset: timedelta
+    stamp: str
+    at: datetime
+
+    def message(self, domain: str) -> str:
+        return (f"The Synchroteam account {domain} is not in the time zone its connection says: a customer written "
+                f"at {self.at:%Y-%m-%d %H:%M} UTC came back modified at {self.stamp} (local), that is "
+                f"{_offset(self.observed_offset)}, but timezone {self.configured} is {_offset(self.configured_offset)} "
+                "then. Every change read and every newer-edit comparison would be off by the difference, so this "
+                "account's reads are held until the connection's timezone extra is fixed (Synchroteam shows the "
+                "account's zone in its settings).")
 
 
 class SynchroteamClient:
@@ -82,7 +145,11 @@ class SynchroteamClient:
         retry_policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         page_size: int = PAGE_SIZE,
+        timezone: str | None = None,
     ) -> None:
+        self.zone = account_zone(timezone)
+        self.timezone = self.zone.key
+        self.zone_mismatch: ZoneMismatch | None = None   # set when the account's clock contradicts the zone
         if not domain or not api_key:
             raise ValueError("the Synchroteam connection needs the account domain (login) and API key (password)")
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
@@ -100,7 +167,11 @@ class SynchroteamClient:
         self._header_limits = _HeaderLimits()
 
     def __repr__(self) -> str:
-        return f"SynchroteamClient(domain={self.domain!r}, base_url={self.base_url!r})"
+        return f"SynchroteamClient(domain={self.domain!r}, base_url={self.base_url!r}, timezone={self.timezone!r})"
+
+    def to_utc(self, value: str) -> datetime:
+        """A date-time this account returned, as an aware UTC instant."""
+        return to_utc(value, self.zone)
 
     # ------------------------------------------------------------------------------------------ requests
 
@@ -187,13 +258,15 @@ class SynchroteamClient:
     # ------------------------------------------------------------------------------------------ customers
 
     def list_customers(
-        self, changed_since: datetime | None = None, active: bool | None = None
+        self, changed_since: datetime | None = None, active: bool | None = None, name: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Customers changed since a date; ``active=None`` lists active and inactive ones (two passes)."""
-        since = format_since(changed_since) if changed_since else None
+        """Customers changed since a date; ``active=None`` lists active and inactive ones (two passes). ``name``
+        asks the server to filter by name; what it matches is not to be trusted (callers compare names)."""
+        since = local_filter(changed_since, self.zone) if changed_since else None
         seen: set[Any] = set()
         for flag in ([True, False] if active is None else [active]):
-            for row in self._paged("customer/list", {"changedSince": since, "active": str(flag).lower()}):
+            params = {"changedSince": since, "active": str(flag).lower(), "name": name}
+            for row in self._paged("customer/list", params):
                 key = row.get("id")
                 if key is not None and key in seen:
                     continue
@@ -213,8 +286,28 @@ class SynchroteamClient:
     def send_customer(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create or update (by ``id``, else ``myId``); retried on lost replies only when keyed."""
         keyed = body.get("id") is not None or bool(body.get("myId"))
+        started = datetime.now(UTC)
         result = self._call("POST", "customer/send", body=body, idempotent=keyed)
+        if isinstance(result, dict) and isinstance(result.get("dateModified"), str):
+            self._observe_zone(result["dateModified"], started, datetime.now(UTC))
         return result if isinstance(result, dict) else {}
+
+    def _observe_zone(self, stamp: str, started: datetime, finished: datetime) -> None:
+        """A record written just now carries the account's clock: its modification time, read in the configured
+        zone, must fall within the write (give or take `ZONE_TOLERANCE` of clock skew and minute precision)."""
+        try:
+            instant = to_utc(stamp, self.zone)
+        except ValueError:
+            return
+        if started - ZONE_TOLERANCE <= instant <= finished + ZONE_TOLERANCE:
+            return
+        wall = datetime.fromisoformat(stamp.strip()[:19]).replace(tzinfo=UTC)
+        quarters = round((wall - finished).total_seconds() / 900)
+        check = ZoneMismatch(self.timezone, timedelta(minutes=15 * quarters),
+                             finished.astimezone(self.zone).utcoffset() or timedelta(0), stamp, finished)
+        if self.zone_mismatch is None:
+            log.warning("%s", check.message(self.domain))
+            self.zone_mismatch = check
 
     def delete_customer(self, *, id: int | None = None, my_id: str | None = None) -> None:
         """Delete a customer; one that is already gone counts as deleted (a retried delete may find nothing)."""
@@ -237,9 +330,9 @@ class SynchroteamClient:
         customer_id: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         params = {
-            "changedSince": format_since(changed_since) if changed_since else None,
-            "createdSince": format_since(created_since) if created_since else None,
-            "paidSince": format_since(paid_since) if paid_since else None,
+            "changedSince": local_filter(changed_since, self.zone) if changed_since else None,
+            "createdSince": local_filter(created_since, self.zone) if created_since else None,
+            "paidSince": local_filter(paid_since, self.zone) if paid_since else None,
             "status": status,
             "customerId": customer_id,
         }
@@ -251,7 +344,7 @@ class SynchroteamClient:
     # ---------------------------------------------------------------------------------------------- parts
 
     def list_parts(self, changed_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        return self._paged("part/list", {"changedSince": format_since(changed_since) if changed_since else None})
+        return self._paged("part/list", {"changedSince": local_filter(changed_since, self.zone) if changed_since else None})
 
     def get_part(self, reference: str) -> dict[str, Any] | None:
         return self._details("part/details", {"reference": reference})

@@ -73,3 +73,26 @@ def take_lease(s: Scope) -> tuple[str, datetime] | None:
 def release_lease(s: Scope) -> None:
     with s.conn.cursor() as cur:
         cur.execute("DELETE FROM sync.lease WHERE tenant_id = %s AND run_id = %s", (s.tenant_id, s.run_id))
+
+
+def zone_hold(s: Scope) -> tuple[str, str] | None:
+    """(the zone the account contradicted, the message) when its reads are held."""
+    with s.conn.cursor() as cur:
+        cur.execute("SELECT configured_zone, message FROM sync.st_zone_hold WHERE tenant_id=%s", (s.tenant_id,))
+        row = cur.fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def hold_zone(s: Scope, configured_zone: str, message: str) -> None:
+    with s.conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO sync.st_zone_hold (tenant_id, configured_zone, message, run_id) VALUES (%s,%s,%s,%s) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET configured_zone=EXCLUDED.configured_zone, "
+            "message=EXCLUDED.message, run_id=EXCLUDED.run_id, created_at=now()",
+            (s.tenant_id, configured_zone, message, s.run_id),
+        )
+
+
+def release_zone_hold(s: Scope) -> None:
+    with s.conn.cursor() as cur:
+        cur.execute("DELETE FROM sync.st_zone_hold WHERE tenant_id=%s", (s.tenant_id,))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stqbo_api.errors import ApiError
+from stqbo_api.synchroteam import ZoneMismatch
 
 
 class CdcResultLike(Protocol):
@@ -59,9 +60,14 @@ class QuickBooksApi(Protocol):
 class SynchroteamApi(Protocol):
     @property
     def domain(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...   # the account's IANA zone: Synchroteam speaks local time
+    @property
+    def zone_mismatch(self) -> ZoneMismatch | None: ...   # what a write showed when the zone is wrong
 
-    def list_customers(self, changed_since: datetime | None = None,
-                       active: bool | None = None) -> Iterable[dict[str, Any]]: ...
+    def to_utc(self, value: str) -> datetime: ...
+    def list_customers(self, changed_since: datetime | None = None, active: bool | None = None,
+                       name: str | None = None) -> Iterable[dict[str, Any]]: ...
     def get_customer(self, *, id: int | None = None, my_id: str | None = None,
                      name: str | None = None) -> dict[str, Any] | None: ...
     def send_customer(self, body: dict[str, Any]) -> dict[str, Any]: ...

@@ -165,14 +165,15 @@ class Loader:
             mapping_db.save_base(self.ctx, side, rid, new, None if version is None else str(version))
         return {"to_qbo": sorted(p["to_qbo"]), "to_st": sorted(p["to_st"])}
 
-    def _adopt(self, row: dict[str, Any], st_id: int, qbo_id: str, st_cur: Canon, qbo_obj: dict[str, Any]
-               ) -> dict[str, Any]:
+    def _adopt(self, row: dict[str, Any], st_id: int, qbo_id: str, st_cur: Canon, qbo_obj: dict[str, Any],
+               st_obj: dict[str, Any] | None = None) -> dict[str, Any]:
         """Link an existing same-name record found by look-before-create, and merge the pair like any new link
         (blanks filled, differences decided by the mode), instead of taking both sides as they are."""
         qbo_cur = mapping.qbo_to_canon(qbo_obj)
         pair = (st_id, qbo_id, st_cur, qbo_cur, None, None)
-        inputs = plan.PlanInputs(mode=self.ctx.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
-                                 st_bases={}, qbo_bases={})
+        inputs = plan.PlanInputs(mode=self.ctx.mode, st_staged={st_id: st_obj} if st_obj else {},
+                                 qbo_staged={qbo_id: qbo_obj}, links=[], st_bases={}, qbo_bases={},
+                                 st_zone=self.st.timezone)
         merged = merge.merge_pairs(plan.pair_frame([pair], inputs), self.ctx.mode)
         m = merged[0] if merged else merge.PairMerge(st_id, qbo_id)
         for c in m.conflicts:
@@ -229,12 +230,11 @@ class Loader:
         my_id = f"QBO-{self.qbo.realm_id}-{qbo_id}"
         obj = self.st.get_customer(my_id=my_id)   # our own earlier create whose reply was lost
         if obj is None and canon["name"]:
-            same = self.st.get_customer(name=canon["name"])
-            if same is not None and same.get("active", True) \
-                    and mapping_db.link_for_st(self.ctx, int(same["id"])) is None:
+            same = self._unlinked_namesake(canon["name"])
+            if same is not None:
                 qbo_obj = self.qbo.get("Customer", qbo_id)
                 return {"st_id": int(same["id"]), **self._adopt(row, int(same["id"]), qbo_id,
-                                                               mapping.st_to_canon(same), qbo_obj)}
+                                                               mapping.st_to_canon(same), qbo_obj, same)}
         if obj is None:
             body = {"myId": my_id, **mapping.canon_to_st(canon, full=canon)}
             body["address"] = mapping.st_one_line_address(canon)
@@ -243,6 +243,15 @@ class Loader:
         mapping_db.save_base(self.ctx, "st", str(obj["id"]), mapping.st_to_canon(obj), obj.get("dateModified"))
         mapping_db.save_base(self.ctx, "qbo", qbo_id, canon, row["payload"].get("qbo_sync_token"))
         return {"st_id": int(obj["id"])}
+
+    def _unlinked_namesake(self, name: str) -> dict[str, Any] | None:
+        """An active, unlinked Synchroteam customer with this very name (by the matching rules), lowest id first.
+        What Synchroteam's name filters match is not to be trusted (a prefix, or nothing at all): every candidate
+        is compared here, so "Smith" is never taken for "Smith Plumbing"."""
+        key = match_key(name)
+        same = sorted((c for c in self.st.list_customers(active=True, name=name) if match_key(c.get("name")) == key),
+                      key=lambda c: int(c["id"]))
+        return next((c for c in same if mapping_db.link_for_st(self.ctx, int(c["id"])) is None), None)
 
     def _do_deactivate_qbo(self, row: dict[str, Any]) -> dict[str, Any]:
         return self._deactivate_qbo(row, confirm=True)

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stqbo_sync import mapping, match, merge
@@ -33,6 +34,7 @@ class PlanInputs:
     links: list[tuple[int, str, bool]]
     st_bases: dict[str, dict[str, Any]]
     qbo_bases: dict[str, dict[str, Any]]
+    st_zone: str                        # the Synchroteam account's IANA zone: its times are local
     other_names: list[tuple[str, str, str]] = field(default_factory=list)
     st_full_read: bool = False
     ambiguous_keys: set[str] = field(default_factory=set)   # groups reported before: never guessed later
@@ -133,8 +135,7 @@ def pair_frame(pairs: list[Pair], inp: PlanInputs) -> pd.DataFrame:
     ids = pd.DataFrame({
         "st_id": [p[0] for p in pairs], "qbo_id": [p[1] for p in pairs],
         "has_base": [p[4] is not None and p[5] is not None for p in pairs],
-        "st_modified": pd.to_datetime(pd.Series(st_mod, dtype=object).str.slice(0, 16), format="%Y-%m-%d %H:%M",
-                                      utc=True, errors="coerce"),
+        "st_modified": st_instants(st_mod, inp.st_zone),
         # Synchroteam times have minute precision: compare QuickBooks' at the same precision (ties -> Synchroteam)
         "qbo_modified": pd.to_datetime(pd.Series(qbo_mod, dtype=object), format="ISO8601", utc=True,
                                        errors="coerce").dt.floor("min"),
@@ -145,6 +146,14 @@ def pair_frame(pairs: list[Pair], inp: PlanInputs) -> pd.DataFrame:
              _canon_frame([(p[4] or {}).get("canon") for p in pairs]).add_suffix("_stb"),
              _canon_frame([(p[5] or {}).get("canon") for p in pairs]).add_suffix("_qbob")]
     return pd.concat(parts, axis=1)
+
+
+def st_instants(stamps: list[Any], zone: str) -> pd.Series:
+    """Synchroteam modification times (the account's local wall time, minute precision) as UTC instants; in the
+    repeated hour of a DST change the earlier instant (as `stqbo_api.synchroteam.to_utc`)."""
+    local = pd.to_datetime(pd.Series(stamps, dtype=object).str.slice(0, 16), format="%Y-%m-%d %H:%M", errors="coerce")
+    return local.dt.tz_localize(zone, ambiguous=np.ones(len(local), dtype=bool),
+                                nonexistent="shift_forward").dt.tz_convert("UTC")
 
 
 def pair_payload(mode: str, m: merge.PairMerge, st_cur: Canon, qbo_cur: Canon, st_base: dict[str, Any] | None,

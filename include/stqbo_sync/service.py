@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from stqbo_api.errors import ConfigurationError
 from stqbo_api.options import QuickBooksOptions
 from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, tenants
 from stqbo_store import connect as connect_db
@@ -93,7 +94,18 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
 
 
 def extract_synchroteam(rt: Runtime) -> dict[str, Any]:
-    return _extract(rt, "Synchroteam", lambda ctx: extract.extract_synchroteam(ctx, rt.st))
+    return _extract(rt, "Synchroteam", lambda ctx: extract.extract_synchroteam(_zone_checked(ctx, rt.st), rt.st))
+
+
+def _zone_checked(ctx: RunContext, st: SynchroteamApi) -> RunContext:
+    """Reads of an account whose clock contradicted its configured zone stay held until the option changes."""
+    held = tenants.zone_hold(ctx)
+    if held is not None and held[0] == st.timezone:
+        raise ConfigurationError(held[1], option="timezone", connection=f"the Synchroteam account {st.domain}")
+    if held is not None:
+        log.info("the Synchroteam timezone option changed from %s to %s: reads resume", held[0], st.timezone)
+        tenants.release_zone_hold(ctx)
+    return ctx
 
 
 def extract_quickbooks(rt: Runtime) -> dict[str, Any]:
@@ -119,7 +131,7 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
             rows = plan_db.rows(ctx)
             log.info("this run already wrote: its plan (%d rows) is kept; failed and pending rows are retried", len(rows))
             return {"rows": len(rows), "kept": True}
-        result, both_full = _plan_customers(ctx)
+        result, both_full = _plan_customers(ctx, rt.st.timezone)
         if not rt.dry_run:
             mapping_db.save_ambiguous(ctx, result.ambiguous, result.linked_keys, both_full)
         audit.clear_conflicts(ctx)
@@ -136,7 +148,7 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
         return {"rows": written, "actions": counts, "conflicts": len(result.conflicts)}
 
 
-def _plan_customers(ctx: RunContext) -> tuple[plan.Plan, bool]:
+def _plan_customers(ctx: RunContext, st_zone: str) -> tuple[plan.Plan, bool]:
     """Read the planner's inputs from the state DB and build the customer plan (pure)."""
     read = extracts.run_extracts(ctx)
     inputs = plan.PlanInputs(
@@ -146,6 +158,7 @@ def _plan_customers(ctx: RunContext) -> tuple[plan.Plan, bool]:
         links=mapping_db.links(ctx),
         st_bases=mapping_db.bases(ctx, "st"),
         qbo_bases=mapping_db.bases(ctx, "qbo"),
+        st_zone=st_zone,
         other_names=staging.other_names(ctx),
         st_full_read=bool(read.get(("st", "customer"), {}).get("full_read")),
     )
@@ -161,7 +174,21 @@ def load_changes(rt: Runtime) -> dict[str, Any]:
     with _context(rt) as ctx:
         counts = load.Loader(ctx, rt.qbo, rt.st).run()
         log.info("load: %s", dict(counts))
+        _hold_on_zone_mismatch(ctx, rt.st)
         return dict(counts)
+
+
+def _hold_on_zone_mismatch(ctx: RunContext, st: SynchroteamApi) -> None:
+    """A write showed the account's clock in another zone than configured: say so plainly (the run is red) and
+    hold the account's reads until the option is fixed."""
+    mismatch = st.zone_mismatch
+    if mismatch is None:
+        return
+    message = mismatch.message(st.domain)
+    tenants.hold_zone(ctx, mismatch.configured, message)
+    audit.record_error(ctx, "load_changes", "synchroteam", "account", st.domain, message, code="timezone_mismatch",
+                       field="timezone")
+    ctx.conn.commit()
 
 
 def push_invoices(rt: Runtime) -> dict[str, Any]:

@@ -53,6 +53,15 @@ QUICKBOOKS_UI_BEHAVIOUR: dict[str, Any] = {
     },
 }
 
+SYNCHROTEAM_CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "timezone": {
+        "label": "Account time zone",
+        "description": "The Synchroteam account's IANA time zone (for example America/New_York): Synchroteam "
+                       "answers and filters in the account's local time. Required.",
+        "schema": {"type": ["string", "null"]},
+    },
+}
+
 SYNCHROTEAM_UI_BEHAVIOUR: dict[str, Any] = {
     "hidden_fields": ["schema", "port", "extra"],
     "relabeling": {"host": "API base URL", "login": "Account domain", "password": "API key"},
@@ -84,6 +93,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Synchroteam",
                 "connection-type": "synchroteam",
                 "ui-field-behaviour": _kebab(SYNCHROTEAM_UI_BEHAVIOUR),
+                "conn-fields": SYNCHROTEAM_CONN_FIELDS,
             },
         ],
     }

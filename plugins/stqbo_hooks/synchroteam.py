@@ -5,7 +5,7 @@ error bodies and knows nothing of ``X-Quota-*``), and so that the client works w
 
 Connection ``synchroteam_default`` (type ``synchroteam``): ``host`` = API base URL (default
 ``https://ws.synchroteam.com``), ``login`` = account domain (the ``mycompany`` of mycompany.synchroteam.com),
-``password`` = API key.
+``password`` = API key, ``extra.timezone`` = the account's IANA time zone (required: Synchroteam speaks local time).
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ from typing import Any
 from airflow.sdk import BaseHook
 
 from stqbo_api.dsn import base_url
+from stqbo_api.options import extra_value
 from stqbo_api.redact import add_listener, scrub
-from stqbo_api.synchroteam import DEFAULT_BASE_URL, SynchroteamClient
-from stqbo_hooks.connections import SYNCHROTEAM_UI_BEHAVIOUR, airflow_masker
+from stqbo_api.synchroteam import DEFAULT_BASE_URL, SynchroteamClient, account_zone
+from stqbo_hooks.connections import (
+    SYNCHROTEAM_CONN_FIELDS,
+    SYNCHROTEAM_UI_BEHAVIOUR,
+    airflow_masker,
+    legacy_widgets,
+)
 
 
 class SynchroteamHook(BaseHook):
@@ -38,6 +44,10 @@ class SynchroteamHook(BaseHook):
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         return dict(SYNCHROTEAM_UI_BEHAVIOUR)
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        return legacy_widgets(SYNCHROTEAM_CONN_FIELDS)
+
     def get_conn(self) -> SynchroteamClient:
         if self._client is None:
             add_listener(airflow_masker)
@@ -46,6 +56,8 @@ class SynchroteamHook(BaseHook):
                 base_url(conn.host, conn.schema, conn.port) or DEFAULT_BASE_URL,
                 conn.login or "",
                 conn.password or "",
+                timezone=account_zone(extra_value(conn.extra_dejson, "timezone", self.conn_type),
+                                      f"connection {self.synchroteam_conn_id}").key,
                 **self._client_options,
             )
         return self._client

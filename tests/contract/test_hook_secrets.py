@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from devenv.sims import ST_TIMEZONE
 from stqbo_api.errors import ApiError, AuthError, DuplicateNameError, ReauthorizationRequired
 from stqbo_api.tokens import TokenStore
 from stqbo_api.transport import RetryPolicy
@@ -110,7 +111,8 @@ def _revoked_conn(qbo: Any, grant: dict[str, str]) -> str:
 def st_conn_json(st: Any, api_key: str) -> str:
     import json
 
-    return json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": api_key})
+    return json.dumps({"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": api_key,
+                       "extra": {"timezone": ST_TIMEZONE}})
 
 
 def test_no_secret_in_the_logs_of_a_full_dag_run(

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from stqbo_api.errors import AuthError, QuotaExhaustedError, RetriableApiError, ValidationError
-from stqbo_api.synchroteam import SynchroteamClient, format_since, parse_date
+from devenv.sims import ST_TIMEZONE
+from stqbo_api.errors import (
+    AuthError,
+    ConfigurationError,
+    QuotaExhaustedError,
+    RetriableApiError,
+    ValidationError,
+)
+from stqbo_api.synchroteam import SynchroteamClient, account_zone, local_filter, to_utc
 from stqbo_api.transport import RetryPolicy
 
 DOMAIN, API_KEY = "demo", "demo-api-key"
@@ -30,7 +38,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture()
 def client(st: Any, sleeps: Sleeps) -> SynchroteamClient:
     return SynchroteamClient(
-        st.url, DOMAIN, API_KEY, read_timeout=0.5, connect_timeout=2,
+        st.url, DOMAIN, API_KEY, read_timeout=0.5, connect_timeout=2, timezone=ST_TIMEZONE,
         retry_policy=RetryPolicy(backoff_base=0.01, sleep=sleeps),
     )
 
@@ -69,7 +77,7 @@ def test_list_customers_pages_by_100_and_lists_active_and_inactive(st: Any, clie
     assert sorted(r["query"]["page"] for r in lists if r["query"]["active"] == "true")[:3] == ["1", "2", "3"]
 
 
-def test_changed_since_is_sent_as_utc_seconds_and_filters(st: Any, client: SynchroteamClient) -> None:
+def test_changed_since_is_sent_in_the_accounts_local_time_and_filters(st: Any, client: SynchroteamClient) -> None:
     seeded = _seed(st, customers=[_customer(1), _customer(2)])["customers"]
     st.admin("POST", "/_sim/clock", json={"advance_seconds": 3600})
     st.admin("PATCH", f"/_sim/customers/{seeded[1]['id']}", json={"contactEmail": "two@example.com"})
@@ -78,8 +86,8 @@ def test_changed_since_is_sent_as_utc_seconds_and_filters(st: Any, client: Synch
     changed = list(client.list_customers(changed_since=since))
     assert [c["name"] for c in changed] == ["Customer 002"]
     sent = _api_calls(st, "/customer/list")[0]["query"]["changedSince"]
-    assert sent == format_since(since) and len(sent) == 19
-    assert parse_date(changed[0]["dateModified"]) >= since.replace(second=0, microsecond=0)
+    assert sent == since.astimezone(ZoneInfo(ST_TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S")   # New York, not UTC
+    assert client.to_utc(changed[0]["dateModified"]) >= since.replace(second=0, microsecond=0)
 
 
 def test_get_send_and_delete_customer(st: Any, client: SynchroteamClient) -> None:
@@ -190,7 +198,7 @@ def test_quota_at_zero_stops_with_a_clear_message(limited: Any, client: Synchrot
         client.get_customer(id=3)
     assert "quota" in info.value.message and "resets at" in info.value.message
     assert len(_api_calls(limited, "/customer/details")) == 2  # the third call never left the client
-    fresh = SynchroteamClient(limited.url, DOMAIN, API_KEY, retry_policy=RetryPolicy(sleep=lambda s: None))
+    fresh = SynchroteamClient(limited.url, DOMAIN, API_KEY, timezone=ST_TIMEZONE, retry_policy=RetryPolicy(sleep=lambda s: None))
     with pytest.raises(QuotaExhaustedError):
         fresh.get_customer(id=4)  # a new client learns it from the 429 and does not retry
     assert len(_api_calls(limited, "/customer/details")) == 3
@@ -208,7 +216,7 @@ def test_rate_limit_headers_make_the_client_wait(limited: Any, client: Synchrote
 
 
 def test_bad_api_key_is_an_auth_error_without_retry(st: Any, sleeps: Sleeps) -> None:
-    bad = SynchroteamClient(st.url, DOMAIN, "wrong-key", retry_policy=RetryPolicy(sleep=sleeps))
+    bad = SynchroteamClient(st.url, DOMAIN, "wrong-key", timezone=ST_TIMEZONE, retry_policy=RetryPolicy(sleep=sleeps))
     with pytest.raises(AuthError, match="API key"):
         bad.get_customer(id=1)
     assert sleeps == []
@@ -223,24 +231,68 @@ def test_test_connection(st: Any, client: SynchroteamClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("zone", "text", "expected"),
     [
-        ("2021-11-19 07:56", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
-        ("2021-11-19 07:56:30", datetime(2021, 11, 19, 7, 56, 30, tzinfo=UTC)),
-        ("2021-11-19T07:56:00Z", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
-        ("2021-11-19T09:56:00+02:00", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
-        ("2021-11-19", datetime(2021, 11, 19, tzinfo=UTC)),
+        ("America/Los_Angeles", "2021-11-19 07:56", datetime(2021, 11, 19, 15, 56, tzinfo=UTC)),
+        ("America/Los_Angeles", "2021-11-19 07:56:30", datetime(2021, 11, 19, 15, 56, 30, tzinfo=UTC)),
+        ("Asia/Tokyo", "2021-11-19 07:56", datetime(2021, 11, 18, 22, 56, tzinfo=UTC)),
+        ("Asia/Tokyo", "2021-11-19T07:56:00Z", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
+        ("Asia/Tokyo", "2021-11-19T09:56:00+02:00", datetime(2021, 11, 19, 7, 56, tzinfo=UTC)),
+        ("UTC", "2021-11-19", datetime(2021, 11, 19, tzinfo=UTC)),
+        # the repeated hour (clocks go back at 02:00 PDT): the earlier instant
+        ("America/Los_Angeles", "2026-11-01 01:30", datetime(2026, 11, 1, 8, 30, tzinfo=UTC)),
     ],
-    ids=["minutes", "seconds", "zulu", "offset", "date"],
+    ids=["west", "west-seconds", "east", "zulu", "offset", "utc-date", "repeated-hour"],
 )
-def test_parse_date(text: str, expected: datetime) -> None:
-    parsed = parse_date(text)
+def test_to_utc_reads_local_time(zone: str, text: str, expected: datetime) -> None:
+    parsed = to_utc(text, ZoneInfo(zone))
     assert parsed == expected and parsed.tzinfo is not None
 
 
-def test_format_since_converts_to_utc() -> None:
-    assert format_since(datetime(2024, 5, 1, 2, 30, 5, tzinfo=timezone(timedelta(hours=2)))) == "2024-05-01 00:30:05"
-    assert format_since(datetime(2024, 5, 1, 0, 0)) == "2024-05-01 00:00:00"
+@pytest.mark.parametrize(
+    ("zone", "instant", "expected"),
+    [
+        ("America/Los_Angeles", datetime(2024, 5, 1, 2, 30, 5, tzinfo=timezone(timedelta(hours=2))),
+         "2024-04-30 17:30:05"),
+        ("Asia/Tokyo", datetime(2024, 5, 1, 0, 0, tzinfo=UTC), "2024-05-01 09:00:00"),
+        ("UTC", datetime(2024, 5, 1, 0, 0), "2024-05-01 00:00:00"),
+        # 08:20 UTC is 01:20 PDT, but "01:20" also means 01:20 PST (09:20 UTC): moved back to 00:20 PDT
+        ("America/Los_Angeles", datetime(2026, 11, 1, 8, 20, tzinfo=UTC), "2026-11-01 00:20:00"),
+        # 09:20 UTC is 01:20 PST, the later of the two readings: safe as it is
+        ("America/Los_Angeles", datetime(2026, 11, 1, 9, 20, tzinfo=UTC), "2026-11-01 01:20:00"),
+        # just after the clocks go forward (03:10 PDT = 10:10 UTC): an ordinary time
+        ("America/Los_Angeles", datetime(2026, 3, 8, 10, 10, tzinfo=UTC), "2026-03-08 03:10:00"),
+    ],
+    ids=["west", "east", "utc-naive", "repeated-hour-first-pass", "repeated-hour-second-pass", "after-spring-forward"],
+)
+def test_local_filter_never_starts_late(zone: str, instant: datetime, expected: str) -> None:
+    sent = local_filter(instant, ZoneInfo(zone))
+    assert sent == expected
+    wall = datetime.fromisoformat(sent)
+    utc_instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    for fold in (0, 1):   # whichever instant the server takes, the read starts at or before the asked one
+        assert wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(UTC) <= utc_instant
+
+
+def test_an_edit_in_the_repeated_hour_is_found_whichever_way_the_server_reads_the_filter(
+        st: Any, client: SynchroteamClient) -> None:
+    """The simulator reads a filter in the repeated hour as its later instant (the hardest reading): an edit made
+    in the first pass of that hour, after the asked instant, is still returned."""
+    st.admin("PATCH", "/_sim/account", json={"timezone": "America/Los_Angeles"})
+    la = SynchroteamClient(st.url, DOMAIN, API_KEY, timezone="America/Los_Angeles",
+                           retry_policy=RetryPolicy(backoff_base=0.01, sleep=lambda s: None))
+    _seed(st, customers=[{**_customer(1), "dateModified": "2026-11-01T08:30:00Z"},    # 01:30 PDT, first pass
+                         {**_customer(2), "dateModified": "2026-11-01T07:50:00Z"}])   # before the asked instant
+    changed = list(la.list_customers(changed_since=datetime(2026, 11, 1, 8, 20, tzinfo=UTC)))
+    assert "Customer 001" in [c["name"] for c in changed]
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", "Mars/Olympus", "UTC+2"], ids=["none", "empty", "blank", "unknown", "offset"])
+def test_a_missing_or_unknown_time_zone_is_a_configuration_error(value: str | None) -> None:
+    with pytest.raises(ConfigurationError, match="timezone of connection synchroteam_x"):
+        account_zone(value, "connection synchroteam_x")
+    with pytest.raises(ConfigurationError):
+        SynchroteamClient("http://127.0.0.1:9", DOMAIN, API_KEY, timezone=value)
 
 
 def test_hook_from_airflow_connection(st_conn: Any) -> None:

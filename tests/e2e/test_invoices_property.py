@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as stg
 
+from devenv.sims import ST_TIMEZONE
 from stqbo_api.errors import ApiError
 from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
@@ -89,7 +90,7 @@ class World:
                                   TokenStore(url, "demo-secret"), qbo.url + "/oauth2/v1/tokens/bearer",
                                   initial_refresh_token=grant["refresh_token"], retry_policy=fast,
                                   limits=roomy())
-        self.s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=fast)
+        self.s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=fast, timezone=ST_TIMEZONE)
         self.conn = connect_db(url)
         migrate.migrate(self.conn)
         self.tenant = tenants.ensure_tenant(self.conn, "demo", self.q.realm_id, "sandbox", qbo.url)

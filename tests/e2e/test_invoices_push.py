@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devenv.sims import ST_TIMEZONE
 from stqbo_api.errors import RetriableApiError, ValidationError
 from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
@@ -41,7 +42,7 @@ def env(qbo: Any, st: Any, qbo_grant: dict[str, str], state_db: str) -> Iterator
     q = QuickBooksClient(qbo.url, qbo_grant["realm_id"], "demo-client", "demo-secret",
                          TokenStore(state_db, "demo-secret"), qbo.url + "/oauth2/v1/tokens/bearer",
                          initial_refresh_token=qbo_grant["refresh_token"], retry_policy=FAST, limits=roomy())
-    s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=FAST)
+    s = SynchroteamClient(st.url, "demo", "demo-api-key", retry_policy=FAST, timezone=ST_TIMEZONE)
     conn = connect_db(state_db)
     migrate.migrate(conn)
     tenant = tenants.ensure_tenant(conn, "demo", q.realm_id, "sandbox", qbo.url)
@@ -250,7 +251,7 @@ def test_two_synchroteam_accounts_into_one_company_never_adopt_each_others_invoi
     st.admin("POST", "/_sim/seed", json={"accounts": [{"domain": "other", "api_key": "other-key"}]})
     st.admin("POST", "/_sim/seed?domain=other", json={"customers": [st_customer("Pair Co")], "invoices": [
         invoice(990, "Pair Co", line(None, 1, 77, description="from other"), num=9900)]}).raise_for_status()
-    other = SynchroteamClient(st.url, "other", "other-key", retry_policy=FAST)
+    other = SynchroteamClient(st.url, "other", "other-key", retry_policy=FAST, timezone=ST_TIMEZONE)
     conn = env["conn"]
     tenant = tenants.ensure_tenant(conn, "other", env["qbo_client"].realm_id, "sandbox", qbo.url)
     other_state = st.admin("GET", "/_sim/state?domain=other").json()
