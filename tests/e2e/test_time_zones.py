@@ -1,0 +1,165 @@
+"""End to end: Synchroteam answers and filters in the account's local time (real-world fact S1), and its name
+look-ups are not exact (S2). Every scenario ends with a quiet re-run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg2
+import pytest
+
+from tests.conftest import ST_API_KEY, ST_DOMAIN
+from tests.e2e.helpers import (
+    assert_quiet_rerun,
+    by_name,
+    edit,
+    qbo_customer,
+    qbo_customers,
+    seed_qbo,
+    seed_st,
+    st_customer,
+    st_customers,
+)
+from tests.e2e.test_invoices import invoice, line, qbo_invoices
+
+pytestmark = pytest.mark.e2e
+
+WEST, EAST = "America/Los_Angeles", "Asia/Tokyo"
+
+
+def account_in(st: Any, monkeypatch: pytest.MonkeyPatch, zone: str, configured: str | None = None) -> None:
+    """The Synchroteam account lives in ``zone``; its connection says ``configured`` (default: the same)."""
+    st.admin("PATCH", "/_sim/account", json={"timezone": zone}).raise_for_status()
+    monkeypatch.setenv("AIRFLOW_CONN_SYNCHROTEAM_DEFAULT", json.dumps(
+        {"conn_type": "synchroteam", "host": st.url, "login": ST_DOMAIN, "password": ST_API_KEY,
+         "extra": {"timezone": configured or zone}}))
+
+
+def set_st_clock(st: Any, instant: datetime) -> None:
+    """Move the Synchroteam simulator's clock to ``instant`` (a person's edit then carries that time)."""
+    now = datetime.fromisoformat(st.admin("GET", "/_sim/clock").json()["now"].replace("Z", "+00:00"))
+    st.admin("POST", "/_sim/clock", json={"advance_seconds": (instant - now).total_seconds()}).raise_for_status()
+
+
+def advance(sim: Any, seconds: int) -> None:
+    sim.admin("POST", "/_sim/clock", json={"advance_seconds": seconds}).raise_for_status()
+
+
+def set_watermarks(state_db: str, value: datetime) -> None:
+    """As if the last run had read Synchroteam up to ``value``."""
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE sync.watermark SET value=%s WHERE side='st'", (value.isoformat(),))
+        assert cur.rowcount == 2   # customers and invoices
+
+
+def _qbo_invoice_amounts(qbo: Any) -> list[float]:
+    return sorted(float(i["TotalAmt"]) for i in qbo_invoices(qbo))
+
+
+@pytest.mark.parametrize("zone", [WEST, EAST])
+def test_edits_in_synchroteam_reach_quickbooks_in_any_zone(qbo, st, run_dag, monkeypatch, zone) -> None:
+    account_in(st, monkeypatch, zone)
+    seed_st(st, st_customer("Zone Co", contactEmail="old@zone.example"),
+            invoices=[invoice(501, "Zone Co", line(None, 1, 100, description="Visit"))])
+    run_dag(mode="sync")
+    assert _qbo_invoice_amounts(qbo) == [100.0]
+    [customer] = st_customers(st)
+    edit(st, "customers", customer["id"], contactEmail="new@zone.example")
+    edit(st, "invoices", 501, lines=[line(None, 2, 100, description="Two visits")])
+    run_dag(mode="sync")
+    assert by_name(qbo_customers(qbo), "DisplayName")["Zone Co"]["PrimaryEmailAddr"]["Address"] == "new@zone.example"
+    assert _qbo_invoice_amounts(qbo) == [200.0]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_an_edit_in_the_repeated_hour_of_a_dst_change_reaches_quickbooks(qbo, st, run_dag, monkeypatch,
+                                                                         state_db) -> None:
+    """Los Angeles, 1 November 2026: 01:00-02:00 happens twice. The last run read up to 01:20 PDT (first pass);
+    a person then edits a customer and an invoice at 01:30 PDT. The filter "since 01:18" could be read as PST, an
+    hour later: the connector must ask from before the repeated hour to find both edits."""
+    account_in(st, monkeypatch, WEST)
+    seed_st(st, st_customer("Fall Back Co", contactEmail="old@fallback.example"),
+            invoices=[invoice(601, "Fall Back Co", line(None, 1, 80, description="Visit"))])
+    run_dag(mode="sync")
+    set_st_clock(st, datetime(2026, 11, 1, 8, 30, tzinfo=UTC))           # 01:30 PDT
+    [customer] = st_customers(st)
+    edited = edit(st, "customers", customer["id"], contactEmail="new@fallback.example")
+    assert edited["dateModified"].startswith("2026-11-01 01:30")
+    edit(st, "invoices", 601, lines=[line(None, 3, 80, description="Three visits")])
+    set_watermarks(state_db, datetime(2026, 11, 1, 8, 20, tzinfo=UTC))   # 01:20 PDT
+    run_dag(mode="sync")
+    q = by_name(qbo_customers(qbo), "DisplayName")["Fall Back Co"]
+    assert q["PrimaryEmailAddr"]["Address"] == "new@fallback.example"
+    assert _qbo_invoice_amounts(qbo) == [240.0]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+@pytest.mark.parametrize("zone", [WEST, EAST])
+@pytest.mark.parametrize("newer", ["synchroteam", "quickbooks"])
+def test_newer_edit_wins_across_zones(qbo, st, run_dag, monkeypatch, zone, newer) -> None:
+    """Both sides change the same field; the one edited five minutes later wins, whatever the account's zone (a
+    connector that read Synchroteam's local time as UTC would make Los Angeles edits look 8 hours older and
+    Tokyo edits 9 hours newer)."""
+    account_in(st, monkeypatch, zone)
+    seed_st(st, st_customer("Race Co", contactEmail="base@race.example"))
+    run_dag(mode="sync")
+    [st_rec] = st_customers(st)
+    [qbo_rec] = qbo_customers(qbo)
+    first, second = (qbo, st) if newer == "synchroteam" else (st, qbo)
+    for sim in (first, second):
+        if sim is st:
+            edit(st, "customers", st_rec["id"], contactEmail="st@race.example")
+        else:
+            edit(qbo, "Customer", qbo_rec["Id"], PrimaryEmailAddr={"Address": "qbo@race.example"})
+        if sim is first:
+            advance(second, 300)
+    run_dag(mode="sync")
+    winner = "st@race.example" if newer == "synchroteam" else "qbo@race.example"
+    assert by_name(qbo_customers(qbo), "DisplayName")["Race Co"]["PrimaryEmailAddr"]["Address"] == winner
+    assert by_name(st_customers(st), "name")["Race Co"]["contactEmail"] == winner
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_smith_and_smith_plumbing_stay_two_customers(qbo, st, run_dag) -> None:
+    """Synchroteam's `details?name=Smith` answers "Smith Plumbing" (a prefix): a Download that creates "Smith"
+    must not adopt, link and rename "Smith Plumbing"."""
+    seed_st(st, st_customer("Smith Plumbing"))
+    seed_qbo(qbo, Customer=[qbo_customer("Smith")])
+    run_dag(mode="download")
+    assert sorted(c["name"] for c in st_customers(st)) == ["Smith", "Smith Plumbing"]
+    run_dag(mode="sync")
+    assert sorted(c["name"] for c in st_customers(st)) == ["Smith", "Smith Plumbing"]
+    assert sorted(c["DisplayName"] for c in qbo_customers(qbo)) == ["Smith", "Smith Plumbing"]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_a_wrong_time_zone_option_is_caught_and_holds_reads_until_fixed(qbo, st, run_dag, monkeypatch) -> None:
+    """The account is in Tokyo, its connection says New York. The first write to Synchroteam shows the account's
+    clock 13 or 14 hours off: the run is red with a plain message, later runs stop before reading, and fixing
+    the option lets them go on."""
+    account_in(st, monkeypatch, EAST, configured="America/New_York")
+    seed_qbo(qbo, Customer=[qbo_customer("Tokyo Client")])
+    failed = run_dag(mode="sync", expect="failed")
+    with psycopg2.connect(run_dag.state_db if hasattr(run_dag, "state_db") else _state_db(monkeypatch)) as conn, \
+            conn.cursor() as cur:
+        cur.execute("SELECT code, field, message FROM audit.record_error WHERE run_id=%s", (failed.run_id,))
+        [(code, field, message)] = cur.fetchall()
+    assert (code, field) == ("timezone_mismatch", "timezone")
+    assert "UTC+09:00" in message and "America/New_York" in message
+    st.admin("DELETE", "/_sim/requests")
+    run_dag(mode="sync", expect="failed")
+    assert [r for r in st.requests_log() if "/api/v3/" in r["path"]] == []   # held: not one Synchroteam call
+    account_in(st, monkeypatch, EAST)
+    run_dag(mode="sync")
+    assert [c["name"] for c in st_customers(st)] == ["Tokyo Client"]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def _state_db(monkeypatch: pytest.MonkeyPatch) -> str:
+    import os
+
+    from devenv import pg
+
+    return pg.dsn_from_airflow_conn(os.environ["AIRFLOW_CONN_SYNC_STATE_DB"])
