@@ -5,7 +5,7 @@ Where things are:
 - `names.py`     name normalisation for matching; QuickBooks DisplayName rules
 - `match.py`     linking unlinked records by name (with tie-breaks) and probable duplicates
 - `merge.py`     the three-way merge with a base per side; where a conflict is decided
-- `plan.py`      turns merges and matches into plan rows
+- `plan_customers.py` turns merges and matches into plan rows
 - `load.py`      executes customer plan rows against both APIs, idempotently
 - `plan_invoices.py`  decides one action per Synchroteam invoice (pure); `load_invoices.py` writes them to QuickBooks
 - `store.py`     the state DB: migrations, tenants, lease, staging, links, bases, plan, errors

@@ -33,7 +33,7 @@ from stqbo_api.errors import (
 from stqbo_store import audit
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import lease, mapping, merge, plan, request_ids
+from stqbo_sync import lease, mapping, merge, plan_customers, request_ids
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.model import Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
@@ -119,7 +119,7 @@ class Loader:
     def _bases_unchanged(self, row: dict[str, Any]) -> bool:
         st_b = mapping_db.base(self.ctx, "st", str(row["st_id"]))
         qbo_b = mapping_db.base(self.ctx, "qbo", str(row["qbo_id"]))
-        return plan.base_hash(st_b, qbo_b) == row["base_hash"]
+        return plan_customers.base_hash(st_b, qbo_b) == row["base_hash"]
 
     def request_id(self, row: dict[str, Any], op: str) -> str:
         return request_ids.plan_row(self.ctx.tenant_id, self.ctx.run_id, row["seq"], op)
@@ -171,14 +171,14 @@ class Loader:
         (blanks filled, differences decided by the mode), instead of taking both sides as they are."""
         qbo_cur = mapping.qbo_to_canon(qbo_obj)
         pair = (st_id, qbo_id, st_cur, qbo_cur, None, None)
-        inputs = plan.PlanInputs(mode=self.ctx.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
+        inputs = plan_customers.PlanInputs(mode=self.ctx.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
                                  st_bases={}, qbo_bases={})
-        merged = merge.merge_pairs(plan.pair_frame([pair], inputs), self.ctx.mode)
+        merged = merge.merge_pairs(plan_customers.pair_frame([pair], inputs), self.ctx.mode)
         m = merged[0] if merged else merge.PairMerge(st_id, qbo_id)
         for c in m.conflicts:
             audit.record_conflict(self.ctx, st_id, qbo_id, c["field"], c["st_value"],
                                   c["qbo_value"], c["winner"], c["rule"])
-        payload = plan.pair_payload(self.ctx.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
+        payload = plan_customers.pair_payload(self.ctx.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
         mapping_db.add_link(self.ctx, st_id, qbo_id, "match")
         return {**self._apply_pair({**row, "st_id": st_id, "qbo_id": qbo_id}, payload), "adopted": True}
 

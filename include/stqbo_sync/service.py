@@ -14,7 +14,7 @@ from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, t
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import extract, lease, load, load_invoices, plan, plan_invoices, report, watermarks
+from stqbo_sync import extract, lease, load, load_invoices, plan_customers, plan_invoices, report, watermarks
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
@@ -136,10 +136,10 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
         return {"rows": written, "actions": counts, "conflicts": len(result.conflicts)}
 
 
-def _plan_customers(ctx: RunContext) -> tuple[plan.Plan, bool]:
+def _plan_customers(ctx: RunContext) -> tuple[plan_customers.Plan, bool]:
     """Read the planner's inputs from the state DB and build the customer plan (pure)."""
     read = extracts.run_extracts(ctx)
-    inputs = plan.PlanInputs(
+    inputs = plan_customers.PlanInputs(
         mode=ctx.mode,
         st_staged=dict(staging.rows(ctx, "st_customer")),
         qbo_staged=dict(staging.rows(ctx, "qbo_customer")),
@@ -152,7 +152,7 @@ def _plan_customers(ctx: RunContext) -> tuple[plan.Plan, bool]:
     both_full = all(read.get((side, "customer"), {}).get("full_read") for side in ("st", "qbo"))
     if not both_full:   # a full read of both sides sees every member of a group: it decides afresh
         inputs.ambiguous_keys = mapping_db.ambiguous_keys(ctx)
-    return plan.build(inputs), both_full
+    return plan_customers.build(inputs), both_full
 
 
 def load_changes(rt: Runtime) -> dict[str, Any]:
