@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from stqbo_sync import mapping, plan_customers
+from stqbo_sync.types import Mode
 
 
 def st_rec(i: int, name: str, email: str) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def build_inputs(n: int) -> plan_customers.PlanInputs:
             s["name"] = f"Other ST {i:06d}"                  # unlinked, no match: created in QuickBooks
         st_staged[100000 + i] = s
         qbo_staged[str(1 + i)] = q
-    return plan_customers.PlanInputs(mode="sync", st_staged=st_staged, qbo_staged=qbo_staged, links=links,
+    return plan_customers.PlanInputs(mode=Mode.SYNC, st_staged=st_staged, qbo_staged=qbo_staged, links=links,
                            st_bases=st_bases, qbo_bases=qbo_bases, st_full_read=True)
 
 
@@ -65,7 +66,7 @@ def main() -> None:
     t2 = time.perf_counter()
     counts: dict[str, int] = {}
     for row in result.rows:
-        counts[row["action"]] = counts.get(row["action"], 0) + 1
+        counts[str(row.action)] = counts.get(str(row.action), 0) + 1
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"customers per side     : {n:,}")
     print(f"build inputs           : {t1 - t0:6.2f} s")

@@ -33,7 +33,7 @@ from stqbo_api.errors import (
 from stqbo_store import audit
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import lease, mapping, merge, plan_customers, request_ids
+from stqbo_sync import lease, mapping, plan_customers, request_ids
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.model import Canon
 from stqbo_sync.names import match_key, qbo_safe_name, unique_display_name
@@ -169,16 +169,11 @@ class Loader:
                ) -> dict[str, Any]:
         """Link an existing same-name record found by look-before-create, and merge the pair like any new link
         (blanks filled, differences decided by the mode), instead of taking both sides as they are."""
-        qbo_cur = mapping.qbo_to_canon(qbo_obj)
-        pair = (st_id, qbo_id, st_cur, qbo_cur, None, None)
-        inputs = plan_customers.PlanInputs(mode=self.ctx.mode, st_staged={}, qbo_staged={qbo_id: qbo_obj}, links=[],
-                                 st_bases={}, qbo_bases={})
-        merged = merge.merge_pairs(plan_customers.pair_frame([pair], inputs), self.ctx.mode)
-        m = merged[0] if merged else merge.PairMerge(st_id, qbo_id)
+        link = plan_customers.NewLink.from_qbo(st_id, st_cur, qbo_obj)
+        m, payload = plan_customers.merge_new_link(self.ctx.mode, link)
         for c in m.conflicts:
             audit.record_conflict(self.ctx, st_id, qbo_id, c["field"], c["st_value"],
                                   c["qbo_value"], c["winner"], c["rule"])
-        payload = plan_customers.pair_payload(self.ctx.mode, m, st_cur, qbo_cur, None, None, qbo_obj.get("SyncToken"))
         mapping_db.add_link(self.ctx, st_id, qbo_id, "match")
         return {**self._apply_pair({**row, "st_id": st_id, "qbo_id": qbo_id}, payload), "adopted": True}
 

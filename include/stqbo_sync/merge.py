@@ -19,6 +19,7 @@ import pandas as pd
 
 from stqbo_sync.model import CANON_FIELDS, Canon
 from stqbo_sync.names import match_key
+from stqbo_sync.types import Mode
 
 
 @dataclass
@@ -36,16 +37,16 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a.fillna("\0") == b.fillna("\0")).astype(bool)
 
 
-def decide(st_newer_or_tie: pd.Series, mode: str) -> pd.Series:
+def decide(st_newer_or_tie: pd.Series, mode: Mode) -> pd.Series:
     """The conflict policy: True where Synchroteam's value wins."""
-    if mode == "upload":
+    if mode == Mode.UPLOAD:
         return pd.Series(True, index=st_newer_or_tie.index)
-    if mode == "download":
+    if mode == Mode.DOWNLOAD:
         return pd.Series(False, index=st_newer_or_tie.index)
     return st_newer_or_tie
 
 
-def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
+def merge_pairs(pairs: pd.DataFrame, mode: Mode) -> list[PairMerge]:
     """Merge linked pairs.
 
     ``pairs`` has one row per pair with columns ``st_id``, ``qbo_id``, ``has_base`` (bool), ``st_modified``,
@@ -96,9 +97,16 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
             get(i).conflicts.append({
                 "field": f, "st_value": _value(f, st_vals[i]), "qbo_value": _value(f, qbo_vals[i]),
                 "winner": "st" if wins[i] else "qbo",
-                "rule": "new link, " + mode if not based[i] else ("mode " + mode if mode != "sync" else "newer edit"),
+                "rule": _rule(mode, bool(based[i])),
             })
     return [results[i] for i in sorted(results)]
+
+
+def _rule(mode: Mode, based: bool) -> str:
+    """Why the winner won, as the conflict log shows it."""
+    if not based:
+        return f"new link, {mode}"
+    return "newer edit" if mode == Mode.SYNC else f"mode {mode}"
 
 
 def _text(value: Any) -> str | None:

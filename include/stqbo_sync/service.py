@@ -126,12 +126,12 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
         for c in result.conflicts:
             audit.record_conflict(ctx, c["st_id"], c["qbo_id"], c["field"], c["st_value"], c["qbo_value"],
                                   c["winner"], c["rule"])
-        written = plan_db.replace(ctx, result.rows)
+        written = plan_db.replace(ctx, [r.as_dict() for r in result.rows])
         extracts.mark_planned(ctx)
         ctx.conn.commit()
         counts: dict[str, int] = {}
         for row in result.rows:
-            counts[str(row["action"])] = counts.get(str(row["action"]), 0) + 1
+            counts[str(row.action)] = counts.get(str(row.action), 0) + 1
         log.info("plan: %d rows %s, %d conflicts", written, counts, len(result.conflicts))
         return {"rows": written, "actions": counts, "conflicts": len(result.conflicts)}
 
