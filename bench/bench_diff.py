@@ -70,7 +70,7 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"customers per side     : {n:,}")
     print(f"build inputs           : {t1 - t0:6.2f} s")
-    print(f"plan_customers.build (diff+match): {t2 - t1:6.2f} s")
+    print(f"build (diff+match)     : {t2 - t1:6.2f} s")
     print(f"plan rows              : {len(result.rows):,} {counts}")
     print(f"conflicts              : {len(result.conflicts):,}")
     print(f"max RSS                : {rss_mb:,.0f} MB")
