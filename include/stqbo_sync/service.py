@@ -14,7 +14,16 @@ from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, t
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import extract, lease, load, load_invoices, plan_customers, plan_invoices, report, watermarks
+from stqbo_sync import (
+    extract,
+    lease,
+    load_customers,
+    load_invoices,
+    plan_customers,
+    plan_invoices,
+    report,
+    watermarks,
+)
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
@@ -159,7 +168,7 @@ def load_changes(rt: Runtime) -> dict[str, Any]:
     if rt.dry_run:
         return {"dry_run": True}
     with _context(rt) as ctx:
-        counts = load.Loader(ctx, rt.qbo, rt.st).run()
+        counts = load_customers.Loader(ctx, rt.qbo, rt.st).run()
         log.info("load: %s", dict(counts))
         return dict(counts)
 
