@@ -124,12 +124,12 @@ class FakeQuickBooks(_FakeBase):
     """One QuickBooks company in memory. Seed with `add`; read `objects` in assertions."""
 
     def __init__(self, realm_id: str = "9130", environment: str = "sandbox", *,
-                 use_synchroteam_invoice_numbers: bool = False, preferences: dict[str, Any] | None = None,
+                 base_url: str = "https://fake-quickbooks.invalid", preferences: dict[str, Any] | None = None,
                  company_info: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.realm_id = realm_id
         self.environment = environment
-        self.use_synchroteam_invoice_numbers = use_synchroteam_invoice_numbers
+        self.base_url = base_url
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         self.deleted: dict[str, list[dict[str, Any]]] = {}
         self.replays: dict[str, tuple[str, Any]] = {}
