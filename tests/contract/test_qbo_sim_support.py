@@ -85,12 +85,13 @@ def token_request(url: str, data: dict[str, str], auth: tuple[str, str] = CLIENT
                          headers={"Accept": "application/json", **kwargs.pop("headers", {})}, timeout=30, **kwargs)
 
 
-def connect(qbo: Any, realm_id: str | None = None) -> QboApi:
-    body: dict[str, str] = {"client_id": CLIENT[0], "client_secret": CLIENT[1]}
+def connect(qbo: Any, realm_id: str | None = None, client: tuple[str, str] = CLIENT) -> QboApi:
+    body: dict[str, str] = {"client_id": client[0], "client_secret": client[1]}
     if realm_id:
         body["realm_id"] = realm_id
     grant = qbo.admin("POST", "/_sim/oauth/grant", json=body).json()
-    tokens = token_request(qbo.url, {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}).json()
+    tokens = token_request(qbo.url, {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]},
+                           auth=client).json()
     _sent.pop(grant["realm_id"], None)
     return QboApi(qbo.url, grant["realm_id"], tokens["access_token"], tokens["refresh_token"], qbo.admin)
 
