@@ -1,8 +1,9 @@
 """The QuickBooks Online simulator application: state container, the Intuit gateway, and `create_app`.
 
 Everything under /v3/company/{realmId} passes through `QboApp.gateway` exactly as through Intuit's gateway:
-injected faults, the concurrency limit, bearer-token checks (401/403), the per-minute rate limits (429), the
-`requestid` replay cache, then the resource itself. OAuth and the /_sim admin API are ordinary FastAPI routes.
+injected faults, the concurrency limit, bearer-token checks (401/403), the per-second and per-minute rate limits
+(429), Core/CorePlus metering and its optional monthly cap (403), the `requestid` replay cache, then the resource
+itself. OAuth and the /_sim admin API are ordinary FastAPI routes.
 """
 
 from __future__ import annotations
