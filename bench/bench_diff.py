@@ -1,4 +1,4 @@
-"""Benchmark: diff_and_match (plan.build) at 100,000 customers per side. Prints figures; not a test.
+"""Benchmark: diff_and_match (plan_customers.build) at 100,000 customers per side. Prints figures; not a test.
 
 Scenario: 100,000 Synchroteam and 100,000 QuickBooks customers; 90,000 pairs already linked with bases (a full
 read, as in the daily reconcile or an Upload), of which 5% changed on one side, 1% on both (conflicts); 10,000
@@ -13,7 +13,8 @@ import sys
 import time
 from typing import Any
 
-from stqbo_sync import mapping, plan
+from stqbo_sync import mapping, plan_customers
+from stqbo_sync.types import Mode
 
 
 def st_rec(i: int, name: str, email: str) -> dict[str, Any]:
@@ -31,7 +32,7 @@ def qbo_rec(i: int, name: str, email: str) -> dict[str, Any]:
             "MetaData": {"LastUpdatedTime": "2026-11-25T02:00:00-08:00"}}
 
 
-def build_inputs(n: int) -> plan.PlanInputs:
+def build_inputs(n: int) -> plan_customers.PlanInputs:
     rnd = random.Random(7)
     linked = int(n * 0.9)
     st_staged, qbo_staged, links, st_bases, qbo_bases = {}, {}, [], {}, {}
@@ -52,8 +53,8 @@ def build_inputs(n: int) -> plan.PlanInputs:
             s["name"] = f"Other ST {i:06d}"                  # unlinked, no match: created in QuickBooks
         st_staged[100000 + i] = s
         qbo_staged[str(1 + i)] = q
-    return plan.PlanInputs(mode="sync", st_staged=st_staged, qbo_staged=qbo_staged, links=links,
-                           st_bases=st_bases, qbo_bases=qbo_bases, st_full_read=True)
+    return plan_customers.PlanInputs(mode=Mode.SYNC, st_staged=st_staged, qbo_staged=qbo_staged, links=links,
+                           st_bases=st_bases, qbo_bases=qbo_bases, st_zone="America/New_York", st_full_read=True)
 
 
 def main() -> None:
@@ -61,15 +62,15 @@ def main() -> None:
     t0 = time.perf_counter()
     inputs = build_inputs(n)
     t1 = time.perf_counter()
-    result = plan.build(inputs)
+    result = plan_customers.build(inputs)
     t2 = time.perf_counter()
     counts: dict[str, int] = {}
     for row in result.rows:
-        counts[row["action"]] = counts.get(row["action"], 0) + 1
+        counts[str(row.action)] = counts.get(str(row.action), 0) + 1
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"customers per side     : {n:,}")
     print(f"build inputs           : {t1 - t0:6.2f} s")
-    print(f"plan.build (diff+match): {t2 - t1:6.2f} s")
+    print(f"build (diff+match)     : {t2 - t1:6.2f} s")
     print(f"plan rows              : {len(result.rows):,} {counts}")
     print(f"conflicts              : {len(result.conflicts):,}")
     print(f"max RSS                : {rss_mb:,.0f} MB")

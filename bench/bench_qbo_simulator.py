@@ -106,7 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     sim = sims.start("quickbooks")
     try:
-        sim.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "concurrent": 0, "batch_per_minute": 0})
+        sim.admin("POST", "/_sim/limits", json={"requests_per_second": 0, "requests_per_minute": 0, "concurrent": 0,
+                                                "batch_per_minute": 0})
         print(f"seed {args.customers} customers via /_sim/seed: {seed(sim, args.customers):.1f} s")
         base, headers = connect(sim)
         session = requests.Session()

@@ -61,9 +61,15 @@ MAX_BID = 10
 MAX_GET_QUERY = 1500
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 _PAGING_RE = re.compile(r"\b(STARTPOSITION|MAXRESULTS)\b", re.IGNORECASE)
+_ORDER_RE = re.compile(r"\bORDER\s*BY\b", re.IGNORECASE)
 _SELECT_STAR_RE = re.compile(r"^\s*select\s+\*\s+from\b", re.IGNORECASE)
 _QUERY_META = {"startPosition", "maxResults", "totalCount"}
 NAME_ENTITIES = ("Customer", "Vendor", "Employee")
+
+
+def name_key(name: Any) -> str:
+    """QuickBooks' uniqueness rule for DisplayName: case and leading, trailing or repeated whitespace ignored."""
+    return " ".join(str(name or "").split()).casefold()
 
 
 def escape_query_value(value: str) -> str:
@@ -171,6 +177,7 @@ class QuickBooksClient:
             register_secret(secret)
         self._session = session or requests.Session()
         self._limits = limits or limits_for(QUICKBOOKS, self.realm_id)
+        self._name_index: dict[str, dict[str, Any]] | None = None   # names of the three lists, by name_key
         policy = retry_policy or RetryPolicy()
         self._api = Transport(QUICKBOOKS, self._session, _classify_api, policy, connect_timeout, read_timeout)
         self._oauth = Transport(QUICKBOOKS, self._session, _classify_oauth, policy, connect_timeout, read_timeout)
@@ -289,12 +296,15 @@ class QuickBooksClient:
     # ------------------------------------------------------------------------------------------- queries
 
     def query(self, statement: str) -> Iterator[dict[str, Any]]:
-        """Yield every entity the SELECT returns, page by page (the statement must not page itself)."""
+        """Yield every entity the SELECT returns, page by page (the statement must not page itself). Pages are read
+        in Id order unless the statement orders itself: QuickBooks' default order is by name, and offset paging by
+        name over a set that changes meanwhile (a rename) skips or repeats rows; Ids never move."""
         if _PAGING_RE.search(statement):
             raise ValueError("pass the statement without STARTPOSITION/MAXRESULTS; query() pages by itself")
+        ordered = statement.strip() if _ORDER_RE.search(statement) else f"{statement.strip()} ORDERBY Id"
         start = 1
         while True:
-            page = f"{statement.strip()} STARTPOSITION {start} MAXRESULTS {self.page_size}"
+            page = f"{ordered} STARTPOSITION {start} MAXRESULTS {self.page_size}"
             rows = _query_rows(self._select(page))
             yield from rows
             if len(rows) < self.page_size:
@@ -398,6 +408,22 @@ class QuickBooksClient:
             body={"Id": str(entity_id), "SyncToken": str(sync_token)}, request_id=validate_request_id(request_id),
         )
         return _entity(data, entity)
+
+    def find_name_holder(self, name: str) -> dict[str, Any] | None:
+        """The customer, vendor or employee (inactive included) holding ``name`` by QuickBooks' own uniqueness rule
+        (case and stray whitespace ignored, `name_key`), with ``_entity`` set; None when there is none. A 6240
+        often does not say who holds the name, and ``DisplayName = '...'`` is exact: an exact query first, then
+        every name of the three lists once per client (metered reads, so only when the cheap way finds nothing)."""
+        key = name_key(name)
+        for hit in self.find_by_display_name(name):
+            if name_key(hit.get("DisplayName")) == key:
+                return hit
+        if self._name_index is None:
+            self._name_index = {}
+            for entity in NAME_ENTITIES:
+                for row in self.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)"):
+                    self._name_index.setdefault(name_key(row.get("DisplayName")), {**row, "_entity": entity})
+        return self._name_index.get(key)
 
     def find_by_display_name(self, name: str) -> list[dict[str, Any]]:
         """Customers, vendors and employees, active or not, whose DisplayName is exactly ``name``.

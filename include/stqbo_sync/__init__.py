@@ -1,13 +1,20 @@
-"""The sync core: pure Python and SQL, no Airflow. The DAG calls one function of `service` per task.
+"""The sync core: pure Python plus calls to the storage package (`stqbo_store`) and the API clients
+(`stqbo_api`, through the Protocols in `clients`). Never imports Airflow or ``plugins/``. The DAG calls one
+function of `service` per task.
 
-Where things are:
-- `mapping.py`   which field goes where, both ways (the table of the field mapping)
-- `names.py`     name normalisation for matching; QuickBooks DisplayName rules
-- `match.py`     linking unlinked records by name (with tie-breaks) and probable duplicates
-- `merge.py`     the three-way merge with a base per side; where a conflict is decided
-- `plan.py`      turns merges and matches into plan rows
-- `load.py`      executes customer plan rows against both APIs, idempotently
-- `plan_invoices.py`  decides one action per Synchroteam invoice (pure); `load_invoices.py` writes them to QuickBooks
-- `store.py`     the state DB: migrations, tenants, lease, staging, links, bases, plan, errors
-- `service.py`   one entry point per DAG task
+A run, in the order the modules are used:
+- `service`         one entry point per DAG task; owns the unit of work (commits) and the run lease (`lease`)
+- `extract`         reads what changed (or everything) and stages it; `watermarks` decides the windows
+- `plan_customers`  pure: staged records + links + bases -> one typed `PlanRow` per customer action, using
+                    `match` (linking unlinked records by name, tie-breaks, probable duplicates) and `merge` (the
+                    three-way merge; `merge.decide` is where a conflict is decided)
+- `load_customers`  executes the customer plan rows against both APIs, idempotently
+- `plan_invoices`   pure: one typed action per Synchroteam invoice (create, update, unchanged, held, skip...)
+- `load_invoices`   executes the invoice plan: write-ahead ledger, batches of 30, look-before-create
+- `report`          renders the run report
+
+Shared pieces: `types` (Mode, Action, Status, PlanRow, RunContext), `model` (the canonical customer), `mapping`
+(which field goes where, both ways), `names` (match keys, DisplayName rules), `invoice_payload` (the QuickBooks
+invoice body), `invoice_items` (part -> Item), `invoice_company` (tax model, numbering), `request_ids` (every
+QuickBooks requestid), `clients` (what the core needs of the two API clients).
 """

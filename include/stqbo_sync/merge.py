@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from stqbo_sync.model import CANON_FIELDS, Canon
-from stqbo_sync.names import match_key
+from stqbo_sync.names import country_key, match_key
+from stqbo_sync.types import Mode
 
 
 @dataclass
@@ -36,16 +37,16 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a.fillna("\0") == b.fillna("\0")).astype(bool)
 
 
-def decide(st_newer_or_tie: pd.Series, mode: str) -> pd.Series:
+def decide(st_newer_or_tie: pd.Series, mode: Mode) -> pd.Series:
     """The conflict policy: True where Synchroteam's value wins."""
-    if mode == "upload":
+    if mode == Mode.UPLOAD:
         return pd.Series(True, index=st_newer_or_tie.index)
-    if mode == "download":
+    if mode == Mode.DOWNLOAD:
         return pd.Series(False, index=st_newer_or_tie.index)
     return st_newer_or_tie
 
 
-def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
+def merge_pairs(pairs: pd.DataFrame, mode: Mode) -> list[PairMerge]:
     """Merge linked pairs.
 
     ``pairs`` has one row per pair with columns ``st_id``, ``qbo_id``, ``has_base`` (bool), ``st_modified``,
@@ -71,15 +72,17 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
 
     for f in CANON_FIELDS:
         st, qbo, stb, qbob = pairs[f"{f}_st"], pairs[f"{f}_qbo"], pairs[f"{f}_stb"], pairs[f"{f}_qbob"]
-        differ = ~_same(st, qbo)
+        # compared as what they mean: a country by its ISO code, so "United States" and QuickBooks' "USA" agree
+        cst, cqbo, cstb, cqbob = (_countries(c) for c in (st, qbo, stb, qbob)) if f == "country" else (st, qbo, stb, qbob)
+        differ = ~_same(cst, cqbo)
         if f == "name":  # on a new link "cool cars" and "Cool Cars" are the same name: no conflict, no rename
             candidates = (differ & ~has_base).to_numpy().nonzero()[0]
             if len(candidates):
                 keys_differ = [match_key(_text(st.iat[i])) != match_key(_text(qbo.iat[i])) for i in candidates]
                 differ = differ.copy()
                 differ.iloc[candidates] = keys_differ
-        st_changed = ~_same(st, stb) & has_base
-        qbo_changed = ~_same(qbo, qbob) & has_base
+        st_changed = ~_same(cst, cstb) & has_base
+        qbo_changed = ~_same(cqbo, cqbob) & has_base
         # new links: fill blanks from the other side, decide where both hold a value
         fill_qbo = ~has_base & differ & st.notna() & qbo.isna()
         fill_st = ~has_base & differ & qbo.notna() & st.isna()
@@ -96,9 +99,20 @@ def merge_pairs(pairs: pd.DataFrame, mode: str) -> list[PairMerge]:
             get(i).conflicts.append({
                 "field": f, "st_value": _value(f, st_vals[i]), "qbo_value": _value(f, qbo_vals[i]),
                 "winner": "st" if wins[i] else "qbo",
-                "rule": "new link, " + mode if not based[i] else ("mode " + mode if mode != "sync" else "newer edit"),
+                "rule": _rule(mode, bool(based[i])),
             })
     return [results[i] for i in sorted(results)]
+
+
+def _countries(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: country_key(_text(v)), na_action="ignore").astype("string")
+
+
+def _rule(mode: Mode, based: bool) -> str:
+    """Why the winner won, as the conflict log shows it."""
+    if not based:
+        return f"new link, {mode}"
+    return "newer edit" if mode == Mode.SYNC else f"mode {mode}"
 
 
 def _text(value: Any) -> str | None:

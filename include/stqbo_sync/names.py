@@ -7,8 +7,11 @@ may share a name: the second one gets a deterministic suffix ``Name (ST <id>)``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+import pycountry
 
 DELETED_SUFFIX = " (deleted)"
 QBO_DISPLAY_NAME_MAX = 500
@@ -66,3 +69,25 @@ def unique_display_name(name: str, st_id: int | str, taken: bool) -> str:
         return safe
     suffix = f" (ST {st_id})"
     return safe[: QBO_DISPLAY_NAME_MAX - len(suffix)].rstrip() + suffix
+
+
+_COUNTRY_ALIASES = {"uk": "GBR", "great britain": "GBR", "england": "GBR", "scotland": "GBR", "wales": "GBR",
+                    "usa": "USA", "u.s.a.": "USA", "u.s.": "USA", "america": "USA", "uae": "ARE"}
+
+
+@functools.lru_cache(maxsize=4096)
+def country_key(value: str | None) -> str | None:
+    """A country as a country, not as text: ISO 3166 alpha-3 for any spelling pycountry knows ("United States",
+    "US", "USA", "United States of America" are one country), else the text itself, trimmed and case-folded.
+    QuickBooks rewrites countries to alpha-3 (real-world fact Q7); comparing keys keeps the other side's spelling
+    from flipping back and forth."""
+    text = " ".join((value or "").split())
+    if not text:
+        return None
+    alias = _COUNTRY_ALIASES.get(text.casefold())
+    if alias:
+        return alias
+    try:
+        return str(pycountry.countries.lookup(text).alpha_3)
+    except LookupError:
+        return text.casefold()

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from stqbo_sync.types import Action
+
 # plan actions that write one side only (link and update rows are counted per side they wrote)
 ACTION_SIDE = {
-    "create_qbo": ("create", "QuickBooks"), "create_st": ("create", "Synchroteam"),
-    "deactivate_qbo": ("deactivate", "QuickBooks"),
+    Action.CREATE_QBO: ("create", "QuickBooks"), Action.CREATE_ST: ("create", "Synchroteam"),
+    Action.DEACTIVATE_QBO: ("deactivate", "QuickBooks"),
 }
 
 
@@ -27,9 +29,9 @@ def plan_counts(rows: list[dict[str, Any]]) -> list[list[Any]]:
     counts: Counter[tuple[str, str, str]] = Counter()
     for r in rows:
         action, status = r["action"], r["status"]
-        if action in ("update", "link"):
+        if action in (Action.UPDATE, Action.LINK):
             p = r["payload"] or {}
-            if action == "link":
+            if action == Action.LINK:
                 counts[("link", "both", status)] += 1
             if p.get("to_qbo"):
                 counts[("update", "QuickBooks", status)] += 1

@@ -15,7 +15,16 @@ from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, t
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
-from stqbo_sync import extract, lease, load, load_invoices, plan, plan_invoices, report, watermarks
+from stqbo_sync import (
+    extract,
+    lease,
+    load_customers,
+    load_invoices,
+    plan_customers,
+    plan_invoices,
+    report,
+    watermarks,
+)
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
 from stqbo_sync.types import Mode, RunContext
 
@@ -138,20 +147,20 @@ def diff_and_match(rt: Runtime) -> dict[str, Any]:
         for c in result.conflicts:
             audit.record_conflict(ctx, c["st_id"], c["qbo_id"], c["field"], c["st_value"], c["qbo_value"],
                                   c["winner"], c["rule"])
-        written = plan_db.replace(ctx, result.rows)
+        written = plan_db.replace(ctx, [r.as_dict() for r in result.rows])
         extracts.mark_planned(ctx)
         ctx.conn.commit()
         counts: dict[str, int] = {}
         for row in result.rows:
-            counts[str(row["action"])] = counts.get(str(row["action"]), 0) + 1
+            counts[str(row.action)] = counts.get(str(row.action), 0) + 1
         log.info("plan: %d rows %s, %d conflicts", written, counts, len(result.conflicts))
         return {"rows": written, "actions": counts, "conflicts": len(result.conflicts)}
 
 
-def _plan_customers(ctx: RunContext, st_zone: str) -> tuple[plan.Plan, bool]:
+def _plan_customers(ctx: RunContext, st_zone: str) -> tuple[plan_customers.Plan, bool]:
     """Read the planner's inputs from the state DB and build the customer plan (pure)."""
     read = extracts.run_extracts(ctx)
-    inputs = plan.PlanInputs(
+    inputs = plan_customers.PlanInputs(
         mode=ctx.mode,
         st_staged=dict(staging.rows(ctx, "st_customer")),
         qbo_staged=dict(staging.rows(ctx, "qbo_customer")),
@@ -165,14 +174,14 @@ def _plan_customers(ctx: RunContext, st_zone: str) -> tuple[plan.Plan, bool]:
     both_full = all(read.get((side, "customer"), {}).get("full_read") for side in ("st", "qbo"))
     if not both_full:   # a full read of both sides sees every member of a group: it decides afresh
         inputs.ambiguous_keys = mapping_db.ambiguous_keys(ctx)
-    return plan.build(inputs), both_full
+    return plan_customers.build(inputs), both_full
 
 
 def load_changes(rt: Runtime) -> dict[str, Any]:
     if rt.dry_run:
         return {"dry_run": True}
     with _context(rt) as ctx:
-        counts = load.Loader(ctx, rt.qbo, rt.st).run()
+        counts = load_customers.Loader(ctx, rt.qbo, rt.st).run()
         log.info("load: %s", dict(counts))
         _hold_on_zone_mismatch(ctx, rt.st)
         return dict(counts)

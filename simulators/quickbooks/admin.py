@@ -1,4 +1,5 @@
-"""The /_sim admin API: reset, seed, state, UI-style edits, request log, faults, limits, clock, OAuth grants.
+"""The /_sim admin API: reset, seed, state, UI-style edits, request log, faults, limits, lenient switches,
+Core/CorePlus usage, clock, OAuth grants.
 
 None of it needs auth. Realm-scoped calls act on the default realm unless `?realm=<id>` names another.
 """
@@ -160,9 +161,48 @@ def register_admin(app: FastAPI, sim: Simulator) -> None:  # noqa: C901 - a flat
             if key not in sim.limits or not isinstance(value, int) or value < 0:
                 return JSONResponse({"error": f"bad limit {key}={value}"}, status_code=400)
         sim.limits.update(body)
-        sim.windows.clear()
-        sim.batch_windows.clear()
+        sim.clear_windows()
         return sim.limits
+
+    @app.get("/_sim/lenient")
+    async def get_lenient() -> dict[str, Any]:
+        return sim.lenient.as_dict()
+
+    @app.post("/_sim/lenient")
+    async def set_lenient(request: Request) -> Any:
+        """Debugging switches back to friendlier, unreal behaviour; never the default (reset clears them)."""
+        body = await request.json()
+        known = sim.lenient.as_dict()
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "body must be an object of switches"}, status_code=400)
+        for key, value in body.items():
+            if key not in known or not isinstance(value, bool):
+                return JSONResponse({"error": f"bad switch {key}={value!r}; known: {sorted(known)}"},
+                                    status_code=400)
+        for key, value in body.items():
+            setattr(sim.lenient, key, value)
+        for realm in sim.realms.values():
+            realm.touch()  # cached query orders depend on a switch
+        return sim.lenient.as_dict()
+
+    @app.get("/_sim/usage")
+    async def get_usage() -> dict[str, Any]:
+        return usage_report(sim)
+
+    @app.post("/_sim/usage")
+    async def set_usage(request: Request) -> Any:
+        body = await request.json()
+        cap = body.get("coreplus_monthly_cap") if isinstance(body, dict) else None
+        if set(body or {}) != {"coreplus_monthly_cap"} or not isinstance(cap, int) or isinstance(cap, bool) \
+                or cap < 0:
+            return JSONResponse({"error": 'body must be {"coreplus_monthly_cap": N} (0 = no cap)'}, status_code=400)
+        sim.coreplus_cap = cap
+        return usage_report(sim)
+
+    @app.delete("/_sim/usage")
+    async def clear_usage() -> dict[str, Any]:
+        sim.usage = {}
+        return usage_report(sim)
 
     @app.get("/_sim/clock")
     async def get_clock() -> dict[str, Any]:
@@ -206,6 +246,16 @@ def register_admin(app: FastAPI, sim: Simulator) -> None:  # noqa: C901 - a flat
                 realm.preferences[key] = value
         api.bump_preferences(realm)
         return {**realm.preferences, "simulator": {"country": realm.country}}
+
+
+def usage_report(sim: Simulator) -> dict[str, Any]:
+    """Core and CorePlus calls per app (client id), realm and month, plus each app's CorePlus total this month."""
+    month = sim.month()
+    rows = [{"client_id": app, "realm_id": realm, "month": m, **counters}
+            for (app, realm, m), counters in sorted(sim.usage.items())]
+    apps = sorted({app for app, _realm, _m in sim.usage})
+    return {"month": month, "coreplus_monthly_cap": sim.coreplus_cap, "usage": rows,
+            "coreplus_this_month": {app: sim.coreplus_used(app, month) for app in apps}}
 
 
 def merge_records(realm: Realm, etype: str, source: dict[str, Any], survivor: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,9 @@ ENTITY_PATHS = {
     "taxcode": "TaxCode", "taxrate": "TaxRate", "invoice": "Invoice",
 }
 CDC_ENTITIES = ("Customer", "Vendor", "Employee", "Item", "Account", "Invoice")
+# Intuit's CDC page: change tracking is not available for these; every other real entity is (facts Q6).
+NO_CDC = ("JournalCode", "TaxAgency", "TimeActivity", "TaxCode", "TaxRate")
+UNMODELLED_PATHS = {name.lower(): name for name in query.UNMODELLED}
 BATCH_MAX = 30
 CDC_MAX = 1000
 CDC_LOOKBACK = 30 * 86400
@@ -100,6 +103,9 @@ def route(realm: Realm, method: str, sub: str, params: dict[str, str], body: byt
         if len(parts) == 3 and parts[2] == "pdf" and etype == "Invoice" and method == "GET":
             read(realm, etype, parts[1])
             return b"%PDF-1.4\n% QuickBooks simulator invoice " + parts[1].encode() + b"\n%%EOF\n"
+    if len(parts) == 2 and parts[0] in UNMODELLED_PATHS and method == "GET":
+        entities.check_id(parts[1])
+        raise not_found()  # a real entity the simulator never holds: no such record
     raise unsupported(full)
 
 
@@ -212,10 +218,10 @@ def cdc(realm: Realm, params: dict[str, str]) -> dict[str, Any]:
         raise required("changedSince")
     names = []
     for raw in raw_entities.split(","):
-        name = query.ENTITY_NAMES.get(raw.strip().lower())
-        if name is None or name not in CDC_ENTITIES:
+        name = query.ENTITY_NAMES.get(raw.strip().lower()) or query.UNMODELLED_NAMES.get(raw.strip().lower())
+        if name is None or name in NO_CDC or (name not in CDC_ENTITIES and name in query.SPEC):
             raise query_invalid(f"CDC is not supported for entity {raw.strip()}")
-        if name not in names:
+        if name not in names and name in CDC_ENTITIES:  # an unmodelled entity has no changes to report
             names.append(name)
     try:
         since = parse_qbo_datetime(params["changedSince"])

@@ -1,8 +1,9 @@
 """The QuickBooks Online simulator application: state container, the Intuit gateway, and `create_app`.
 
 Everything under /v3/company/{realmId} passes through `QboApp.gateway` exactly as through Intuit's gateway:
-injected faults, the concurrency limit, bearer-token checks (401/403), the per-minute rate limits (429), the
-`requestid` replay cache, then the resource itself. OAuth and the /_sim admin API are ordinary FastAPI routes.
+injected faults, the concurrency limit, bearer-token checks (401/403), the per-second and per-minute rate limits
+(429), Core/CorePlus metering and its optional monthly cap (403), the `requestid` replay cache, then the resource
+itself. OAuth and the /_sim admin API are ordinary FastAPI routes.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from simulators.quickbooks.admin import register_admin
 from simulators.quickbooks.core import (
     QBO_VERSION,
     Clock,
+    Leniency,
     QboFault,
     bad_length,
+    coreplus_blocked,
     envelope_time,
     gateway_fault,
     system_fault,
@@ -39,7 +42,8 @@ from simulators.quickbooks.store import DEFAULT_REALM, Realm
 log = logging.getLogger("simulators.quickbooks")
 
 API_PATH = re.compile(r"^/v3/company/([^/]+)/(.*)$")
-DEFAULT_LIMITS = {"requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
+# Intuit's throttles per realm (facts Q3): 10 requests a second, 500 a minute, 10 at once, 40 batch calls a minute.
+DEFAULT_LIMITS = {"requests_per_second": 10, "requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
 REQUESTID_MAX = 50
 Send = Any
 Receive = Any
@@ -52,14 +56,18 @@ class Simulator:
         self.clock = Clock()
         self.oauth = OAuthStore(self.clock)
         self.limits = dict(DEFAULT_LIMITS)
+        self.lenient = Leniency()
         self.default_realm_id = DEFAULT_REALM
         self.realms: dict[str, Realm] = {}
         self.faults: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.replays: dict[tuple[str, str], tuple[int, bytes, str]] = {}
         self.windows: dict[str, deque[float]] = {}
+        self.second_windows: dict[str, deque[float]] = {}
         self.batch_windows: dict[str, deque[float]] = {}
         self.in_flight: dict[str, int] = {}
+        self.usage: dict[tuple[str, str, str], dict[str, int]] = {}
+        self.coreplus_cap = 0
         self.reset()
 
     def reset(self) -> None:
@@ -70,13 +78,22 @@ class Simulator:
         self.requests = []
         self.replays = {}
         self.windows = {}
+        self.second_windows = {}
         self.batch_windows = {}
-        self.realms[self.default_realm_id] = new_realm(self.default_realm_id, self.clock)
+        self.lenient.reset()
+        self.usage = {}
+        self.coreplus_cap = 0
+        self.realms[self.default_realm_id] = new_realm(self.default_realm_id, self.clock, self.lenient)
 
     def ensure_realm(self, realm_id: str) -> Realm:
         if realm_id not in self.realms:
-            self.realms[realm_id] = new_realm(realm_id, self.clock)
+            self.realms[realm_id] = new_realm(realm_id, self.clock, self.lenient)
         return self.realms[realm_id]
+
+    def clear_windows(self) -> None:
+        self.windows.clear()
+        self.second_windows.clear()
+        self.batch_windows.clear()
 
     # ---- faults ---------------------------------------------------------------------------------
     def match_fault(self, method: str, path: str) -> dict[str, Any] | None:
@@ -95,17 +112,47 @@ class Simulator:
         return None
 
     # ---- rate limits ----------------------------------------------------------------------------
-    def allow(self, windows: dict[str, deque[float]], realm_id: str, limit: int, weight: int) -> bool:
-        """Sliding 60-second window on the simulator clock; 0 means unlimited."""
-        if not limit:
-            return True
+    def throttled(self, realm_id: str, is_batch: bool, weight: int) -> bool:
+        """Sliding windows per realm on the simulator clock (0 = unlimited): 1 s, 60 s and 60 s for batch calls.
+
+        Each request counts once per second (a batch of 30 would never pass otherwise) and once per item per
+        minute; a request refused by one budget counts against none."""
+        per_second = 0 if self.lenient.no_per_second_limit else self.limits.get("requests_per_second", 0)
+        checks = [(self.second_windows, per_second, 1, 1.0),
+                  (self.windows, self.limits.get("requests_per_minute", 0), weight, 60.0)]
+        if is_batch:
+            checks.append((self.batch_windows, self.limits.get("batch_per_minute", 0), 1, 60.0))
         now = self.clock.ts()
-        window = windows.setdefault(realm_id, deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) + weight > limit:
+        live = []
+        for windows, limit, amount, span in checks:
+            if not limit:
+                continue
+            window = windows.setdefault(realm_id, deque())
+            while window and window[0] <= now - span:
+                window.popleft()
+            if len(window) + amount > limit:
+                return True
+            live.append((window, amount))
+        for window, amount in live:
+            window.extend([now] * amount)
+        return False
+
+    # ---- Core / CorePlus metering ---------------------------------------------------------------
+    def month(self) -> str:
+        return self.clock.now().strftime("%Y-%m")
+
+    def coreplus_used(self, client_id: str, month: str) -> int:
+        """CorePlus calls of one app this month, all its companies together (how Intuit meters them)."""
+        return sum(c["coreplus"] for (app, _realm, m), c in self.usage.items() if app == client_id and m == month)
+
+    def meter(self, client_id: str, realm_id: str, core: int, coreplus: int) -> bool:
+        """Count a call that reached the API; False (and nothing counted) when the monthly cap refuses it."""
+        month = self.month()
+        if coreplus and self.coreplus_cap and self.coreplus_used(client_id, month) + coreplus > self.coreplus_cap:
             return False
-        window.extend([now] * weight)
+        counters = self.usage.setdefault((client_id, realm_id, month), {"core": 0, "coreplus": 0})
+        counters["core"] += core
+        counters["coreplus"] += coreplus
         return True
 
     def log_request(self, method: str, path: str, query: str, status: int, realm: str | None) -> None:
@@ -250,7 +297,7 @@ class QboApp(FastAPI):
     async def api_call(self, scope: dict[str, Any], receive: Receive, send: Send, realm_id: str, sub: str) -> None:
         sim = self.sim
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        denied = self.authenticate(headers.get("authorization", ""), realm_id)
+        denied, client_id = self.authenticate(headers.get("authorization", ""), realm_id)
         if denied is not None:
             await respond(send, denied[0], json_bytes(denied[1]), extra=denied[2])
             return
@@ -258,9 +305,12 @@ class QboApp(FastAPI):
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         weight = batch_weight(sub, body)
         is_batch = sub.strip("/") == "batch"
-        if (is_batch and not sim.allow(sim.batch_windows, realm_id, sim.limits.get("batch_per_minute", 0), 1)) or \
-                not sim.allow(sim.windows, realm_id, sim.limits.get("requests_per_minute", 0), weight):
-            await respond(send, 429, json_bytes(throttle_body()))
+        if sim.throttled(realm_id, is_batch, weight):
+            await respond(send, 429, json_bytes(throttle_body()))  # no Retry-After, as Intuit's gateway
+            return
+        core, coreplus = call_kind(scope["method"], sub, body)
+        if not sim.meter(client_id, realm_id, core, coreplus):
+            await respond(send, 403, json_bytes(coreplus_blocked(sim.coreplus_cap, sim.month(), sim.clock.ts())))
             return
         request_id = params.get("requestid")
         problem = check_request_id(request_id, is_batch, body)
@@ -292,8 +342,10 @@ class QboApp(FastAPI):
         result["time"] = envelope_time(self.sim.clock.ts())
         return status, json_bytes(result), "application/json;charset=UTF-8"
 
-    def authenticate(self, header: str, realm_id: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
-        """Gateway checks: 401 (3200) for a missing, malformed or expired token, 403 (3100) for another realm."""
+    def authenticate(self, header: str, realm_id: str) -> tuple[tuple[int, dict[str, Any], dict[str, str]] | None, str]:
+        """Gateway checks: 401 (3200) for a missing, malformed or expired token, 403 (3100) for another realm.
+
+        Answers (refusal or None, the app's client id)."""
         now = self.sim.clock.ts()
         challenge = {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'}
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
@@ -307,13 +359,13 @@ class QboApp(FastAPI):
             }[verdict]
             body = gateway_fault("3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401",
                                  detail, "AUTHENTICATION", now)
-            return 401, body, challenge
+            return (401, body, challenge), ""
         assert record is not None
         if record.realm_id != realm_id or realm_id not in self.sim.realms:
             body = gateway_fault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
                                  None, "SERVICE", now)
-            return 403, body, {}
-        return None
+            return (403, body, {}), record.client_id
+        return None, record.client_id
 
 
 def check_request_id(request_id: str | None, is_batch: bool, body: bytes) -> QboFault | None:
@@ -337,6 +389,24 @@ def check_request_id(request_id: str | None, is_batch: bool, body: bytes) -> Qbo
 
 def retry_after(rule: dict[str, Any]) -> dict[str, str]:
     return {"Retry-After": str(rule["retry_after"])} if rule.get("retry_after") is not None else {}
+
+
+def call_kind(method: str, sub: str, body: bytes) -> tuple[int, int]:
+    """(Core, CorePlus) calls in one request: reads (queries, reads by id, CDC, reports, company settings)
+    are CorePlus, writes are Core; a batch counts each of its items (Query items are CorePlus)."""
+    path = sub.strip("/")
+    if method == "POST" and path == "batch":
+        try:
+            items = json.loads(body).get("BatchItemRequest")
+        except (ValueError, AttributeError):
+            return 1, 0
+        if not isinstance(items, list) or not items:
+            return 1, 0
+        reads = sum(1 for item in items if isinstance(item, dict) and "Query" in item)
+        return len(items) - reads, reads
+    if method == "GET" or (method == "POST" and path == "query"):
+        return 0, 1
+    return 1, 0
 
 
 def batch_weight(sub: str, body: bytes) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -16,6 +17,27 @@ from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QBO_VERSION = "1944.190"
+
+
+@dataclass
+class Leniency:
+    """Debugging switches that bring back older, friendlier behaviour; all off by default (real QuickBooks).
+
+    One instance per simulator, shared by every realm; `/_sim/reset` turns every switch off again.
+    """
+
+    duplicate_name_with_id: bool = False   # 6240 Detail ends with "Id=<holder>" (real QBO often omits it)
+    order_by_id: bool = False              # queries without ORDERBY in Id order (real QBO: by name)
+    no_per_second_limit: bool = False      # ignore the 10 requests/second throttle
+    countries_as_sent: bool = False        # keep BillAddr/ShipAddr Country as sent (real QBO: ISO alpha-3)
+    void_keeps_note: bool = False          # void prefixes "Voided - " to the note (real QBO: replaces it)
+
+    def as_dict(self) -> dict[str, bool]:
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, f.default)
 
 
 class Clock:
@@ -196,7 +218,16 @@ def business(text: str, element: str = "") -> QboFault:
     )
 
 
-def duplicate_name(existing_id: str) -> QboFault:
+DUPLICATE_NAME_DETAIL = (
+    "The name supplied already exists. : "
+    "Another customer, vendor or employee is already using this name. Please use a different name."
+)
+
+
+def duplicate_name(existing_id: str | None) -> QboFault:
+    """6240: real QuickBooks often leaves the holder's Id out of the Detail (facts Q1); items keep it."""
+    if existing_id is None:
+        return QboFault("6240", "Duplicate Name Exists Error", DUPLICATE_NAME_DETAIL)
     return QboFault("6240", "Duplicate Name Exists Error", f"The name supplied already exists. : Id={existing_id}")
 
 
@@ -245,6 +276,17 @@ def gateway_fault(code: str, message: str, detail: str | None, fault_type: str, 
         "status": None,
         "cdcresponse": [],
     }
+
+
+def coreplus_blocked(cap: int, month: str, ts: float) -> dict[str, Any]:
+    """An app past its monthly CorePlus allowance: every read is refused until next month (facts Q4).
+
+    The real wire form is not documented; a gateway 403 whose detail says what happened is the assumption.
+    """
+    detail = (f"CorePlus API call limit reached: this app has made its {cap} CorePlus (data-out) calls for {month}; "
+              "queries, reads, CDC and reports are blocked until next month. Core (write) calls still work.")
+    return gateway_fault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                         detail, "SERVICE", ts)
 
 
 def throttle_body() -> dict[str, Any]:

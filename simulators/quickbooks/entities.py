@@ -24,6 +24,7 @@ from simulators.quickbooks.core import (
     required,
     stale,
 )
+from simulators.quickbooks.countries import normalise_country
 from simulators.quickbooks.store import DELETED_SUFFIX, Realm, name_key
 
 META = {"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "CustomField", "AttachableRef"}
@@ -261,9 +262,11 @@ def name_taken(realm: Realm, etype: str, name: str, obj_id: str | None) -> bool:
 
 
 def check_unique_name(realm: Realm, etype: str, obj: dict[str, Any]) -> None:
+    """One DisplayName across Customer, Vendor and Employee, inactive ones included, by QuickBooks' rule
+    (`name_key`); the 6240 does not say who holds the name unless the lenient switch asks for it."""
     hit = realm.names.get(name_key(obj["DisplayName"]))
     if hit is not None and hit != (etype, obj.get("Id")):
-        raise duplicate_name(hit[1])
+        raise duplicate_name(hit[1] if realm.lenient.duplicate_name_with_id else None)
 
 
 def resolve_ref(realm: Realm, etype: str, ref: Any, element: str, active_only: bool = True) -> dict[str, Any]:
@@ -310,6 +313,7 @@ def build_person(
     check_unique_name(realm, etype, obj)
     if etype == "Customer":
         customer_defaults(realm, obj, current)
+        customer_countries(realm, obj)
     elif etype == "Vendor":
         obj.setdefault("Vendor1099", False)
         obj.setdefault("Balance", 0)
@@ -341,6 +345,16 @@ def customer_defaults(realm: Realm, obj: dict[str, Any], current: dict[str, Any]
         raise business(
             "Delete List Has Balance Error: The entity you are trying to delete has an open balance.", "Active"
         )
+
+
+def customer_countries(realm: Realm, obj: dict[str, Any]) -> None:
+    """QuickBooks answers address countries as ISO 3166 alpha-3 ("United States" -> "USA", facts Q7)."""
+    if realm.lenient.countries_as_sent:
+        return
+    for field in ("BillAddr", "ShipAddr"):
+        address = obj.get(field)
+        if isinstance(address, dict) and isinstance(address.get("Country"), str):
+            address["Country"] = normalise_country(address["Country"])
 
 
 def build_item(realm: Realm, body: dict[str, Any], current: dict[str, Any] | None, sparse: bool) -> dict[str, Any]:

@@ -388,7 +388,7 @@ def global_tax(
 
 
 def void_invoice(realm: Realm, current: dict[str, Any]) -> dict[str, Any]:
-    """A void keeps the invoice with zero amounts and "Voided" added to PrivateNote."""
+    """A void keeps the invoice with zero amounts and PrivateNote "Voided", whatever note it had (facts Q8)."""
     obj = copy.deepcopy(current)
     for line in obj["Line"]:
         if "Amount" in line:
@@ -398,7 +398,7 @@ def void_invoice(realm: Realm, current: dict[str, Any]) -> dict[str, Any]:
             detail.pop("Qty", None)
             detail.pop("UnitPrice", None)
     note = obj.get("PrivateNote")
-    obj["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+    obj["PrivateNote"] = f"Voided - {note}" if note and realm.lenient.void_keeps_note else "Voided"
     obj["TxnTaxDetail"] = {"TotalTax": 0}
     obj["TotalAmt"] = 0.0
     obj["Balance"] = 0.0

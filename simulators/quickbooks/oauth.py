@@ -133,17 +133,29 @@ def basic_client(request: Request, store: OAuthStore) -> str | None:
     return client_id
 
 
+def token_client(request: Request, store: OAuthStore, form: dict[str, str]) -> str | None:
+    """The token endpoint takes the client's credentials as HTTP Basic or in the form body (`client_secret_post`,
+    as tap-quickbooks and Airbyte send them; facts Q5). A Basic header, when present, is the one checked."""
+    if request.headers.get("authorization", "").lower().startswith("basic "):
+        return basic_client(request, store)
+    client_id, secret = form.pop("client_id", ""), form.pop("client_secret", "")
+    if not client_id or not secret or store.clients.get(client_id) != secret:
+        return None
+    return client_id
+
+
 def register_oauth(app: FastAPI, sim: Simulator) -> None:
     store = sim.oauth
 
     @app.post("/oauth2/v1/tokens/bearer")
     async def token(request: Request) -> Response:
-        client_id = basic_client(request, store)
+        is_form = "application/x-www-form-urlencoded" in request.headers.get("content-type", "")
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()} if is_form else {}
+        client_id = token_client(request, store, form)
         if client_id is None:
             return oauth_error("invalid_client", "Client authentication failed", 401)
-        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        if not is_form:
             return oauth_error("invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         include_hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":

@@ -2,7 +2,8 @@
 
 Grammar: SELECT * | COUNT(*) FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC], ...]
 [STARTPOSITION n] [MAXRESULTS m] (either order). Keywords and names are case-insensitive; values are compared
-exactly (case-sensitively). Full-scan results are cached per realm version, so paging through 100,000
+exactly (case-sensitively). Without ORDERBY, name-list entities come by name. Real entities the simulator
+does not model answer an empty result. Full-scan results are cached per realm version, so paging through 100,000
 customers costs one scan and then O(page) per request.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulators.quickbooks.core import QboFault, parse_error, parse_qbo_datetime, query_invalid
-from simulators.quickbooks.store import Realm
+from simulators.quickbooks.store import Realm, name_key
 
 TOKEN_RE = re.compile(
     r"\s*(?:(?P<str>'(?:\\.|[^'\\])*')|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<op><=|>=|!=|<>|=|<|>|\(|\)|,|\*)"
@@ -92,6 +93,21 @@ def _spec() -> dict[str, dict[str, tuple[str, str, Getter]]]:
 SPEC = _spec()
 ENTITY_NAMES = {name.lower(): name for name in SPEC}
 
+# Real QuickBooks entities the simulator does not model: a query or CDC names them and gets an empty answer,
+# as a company without any would give (facts Q6). From Intuit's API reference entity list and the streams of
+# singer tap-quickbooks 2.5.0.
+UNMODELLED = (
+    "Attachable", "Bill", "BillPayment", "Budget", "Class", "CompanyCurrency", "CreditCardPayment", "CreditMemo",
+    "CustomerType", "Department", "Deposit", "Estimate", "ExchangeRate", "JournalCode", "JournalEntry", "Payment",
+    "PaymentMethod", "Purchase", "PurchaseOrder", "RecurringTransaction", "RefundReceipt", "ReimburseCharge",
+    "SalesReceipt", "TaxAgency", "TaxClassification", "TaxPayment", "Term", "TimeActivity", "Transfer",
+    "VendorCredit",
+)
+UNMODELLED_NAMES = {name.lower(): name for name in UNMODELLED}
+# Without ORDERBY QuickBooks answers name-list entities by name (facts Q2); the rest stay in Id order.
+NAME_ORDER = {"Customer": "DisplayName", "Vendor": "DisplayName", "Employee": "DisplayName", "Item": "Name",
+              "Account": "Name", "TaxCode": "Name", "TaxRate": "Name"}
+
 
 @dataclass
 class Cond:
@@ -108,6 +124,7 @@ class Query:
     order: list[tuple[str, bool]] = field(default_factory=list)
     start: int = 1
     max: int = 100
+    modelled: bool = True
 
 
 class Parser:
@@ -174,10 +191,10 @@ class Parser:
         token = self.take()
         if token[0] != "word" or token[1].lower() in KEYWORDS:
             raise self.fail(token, "<IDENTIFIER>")
-        entity = ENTITY_NAMES.get(token[1].lower())
+        entity = ENTITY_NAMES.get(token[1].lower()) or UNMODELLED_NAMES.get(token[1].lower())
         if entity is None:
             raise query_invalid(f"Entity {token[1]} is not supported or not queryable.")
-        query = Query(entity=entity, count=count)
+        query = Query(entity=entity, count=count, modelled=entity in SPEC)
         if self.is_word("where"):
             self.i += 1
             query.conds.append(self.cond())
@@ -341,10 +358,10 @@ def candidates(realm: Realm, entity: str, conds: list[Cond]) -> list[str] | None
         if prop == "id" and cond.op in ("=", "in"):
             return [str(int(v)) if str(v).isdigit() else str(v) for v in cond.values]
         if cond.op == "=" and prop == "displayname" and entity in ("Customer", "Vendor", "Employee"):
-            hit = realm.names.get(str(cond.values[0]).strip().lower())
+            hit = realm.names.get(name_key(str(cond.values[0])))  # the predicate then compares exactly
             return [hit[1]] if hit and hit[0] == entity else []
         if cond.op == "=" and prop == "name" and entity == "Item":
-            item_id = realm.item_names.get(str(cond.values[0]).strip().lower())
+            item_id = realm.item_names.get(name_key(str(cond.values[0])))
             return [item_id] if item_id else []
         if entity == "Invoice" and prop == "customerref" and cond.op in ("=", "in"):
             return sorted({i for v in cond.values for i in realm.by_customer.get(str(v), set())}, key=id_key)
@@ -357,8 +374,18 @@ def id_key(value: str) -> tuple[int, int, str]:
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
 
+def base_order(realm: Realm, entity: str, rows: dict[str, dict[str, Any]]) -> Callable[[str], Any]:
+    """The order without ORDERBY: by name, ignoring case, then Id (the lenient switch brings back Id order)."""
+    field_name = NAME_ORDER.get(entity)
+    if field_name is None or realm.lenient.order_by_id:
+        return id_key
+    return lambda i: (str(rows[i].get(field_name) or "").casefold(), id_key(i))
+
+
 def matching_ids(realm: Realm, query: Query) -> list[str]:
     """All ids matching the query, sorted; cached until the realm's next write."""
+    if not query.modelled:
+        return []
     spec = SPEC[query.entity]
     conds = list(query.conds)
     if "active" in spec and not any(c.prop.lower() == "active" for c in conds):
@@ -368,7 +395,7 @@ def matching_ids(realm: Realm, query: Query) -> list[str]:
         if prop.lower() not in spec:
             raise query_invalid(f"property '{prop}' is not sortable")
     key = (query.entity, tuple((c.prop.lower(), c.op, tuple(c.values)) for c in conds),
-           tuple((p.lower(), d) for p, d in query.order))
+           tuple((p.lower(), d) for p, d in query.order), realm.lenient.order_by_id)
     cached = realm.query_cache.get(key)
     if cached is not None:
         return cached
@@ -378,8 +405,7 @@ def matching_ids(realm: Realm, query: Query) -> list[str]:
     pool = rows.keys() if ids is None else [i for i in ids if i in rows]
     no_time = (0.0, 0.0)
     result = pool_filter(pool, rows, times, checks)
-    if ids is None:
-        result.sort(key=int if query.entity not in ("TaxCode", "CompanyInfo", "Preferences") else id_key)
+    result.sort(key=base_order(realm, query.entity, rows))
     for prop, desc in reversed(query.order):
         getter = spec[prop.lower()][2]
         keyed = [(getter(rows[i], times.get(i, no_time)), i) for i in result]

@@ -15,7 +15,7 @@ from simulators.quickbooks.store import Realm, default_company_info, default_pre
 
 if TYPE_CHECKING:
     from simulators.quickbooks.app import Simulator
-    from simulators.quickbooks.core import Clock
+    from simulators.quickbooks.core import Clock, Leniency
 
 SEED_ORDER = ("Account", "TaxRate", "TaxCode", "Item", "Customer", "Vendor", "Employee", "Invoice")
 
@@ -30,8 +30,8 @@ DEFAULT_ACCOUNTS = [
 ]
 
 
-def new_realm(realm_id: str, clock: Clock) -> Realm:
-    realm = Realm(realm_id, clock)
+def new_realm(realm_id: str, clock: Clock, lenient: Leniency | None = None) -> Realm:
+    realm = Realm(realm_id, clock, lenient)
     now = qbo_time(clock.ts())
     realm.preferences = default_preferences(realm)
     realm.preferences["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}

@@ -10,7 +10,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from simulators.quickbooks.core import Clock, qbo_time
+from simulators.quickbooks.core import Clock, Leniency, qbo_time
 
 NAME_ENTITIES = ("Customer", "Vendor", "Employee")
 ENTITY_TYPES = ("Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "TaxRate", "Invoice")
@@ -29,16 +29,17 @@ COUNTRY_CURRENCY = {
 
 
 def name_key(name: str) -> str:
-    """Uniqueness key of a DisplayName: the stored text, trimmed and case-folded."""
-    return name.strip().lower()
+    """Uniqueness key of a name: QuickBooks ignores case and leading, trailing and repeated whitespace (facts Q1)."""
+    return " ".join(name.split()).casefold()
 
 
 class Realm:
     """One company: its objects, counters, indexes and settings."""
 
-    def __init__(self, realm_id: str, clock: Clock) -> None:
+    def __init__(self, realm_id: str, clock: Clock, lenient: Leniency | None = None) -> None:
         self.id = realm_id
         self.clock = clock
+        self.lenient = lenient if lenient is not None else Leniency()
         self.rows: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in ENTITY_TYPES}
         self.times: dict[str, dict[str, tuple[float, float]]] = {t: {} for t in ENTITY_TYPES}
         self.next_ids: dict[str, int] = {t: 1 for t in ENTITY_TYPES}

@@ -57,6 +57,7 @@ def roomy_limits(sleep: Callable[[float], None] | None = None, batch_per_minute:
     return RealmLimits(
         requests=SlidingWindowLimiter(100_000),
         batches=SlidingWindowLimiter(batch_per_minute, clock=lambda: now[0], sleep=fake_sleep),
+        per_second=SlidingWindowLimiter(10, window=1.0),   # QuickBooks throttles at 10 a second (real time)
     )
 
 
@@ -184,7 +185,20 @@ def test_request_ids_are_validated() -> None:
             validate_request_id(bad)
 
 
-def test_duplicate_name_is_reported_with_the_existing_id(client: QuickBooksClient) -> None:
+def test_duplicate_name_without_the_holders_id_then_found_by_quickbooks_rule(client: QuickBooksClient) -> None:
+    """QuickBooks' 6240 usually names nobody, and names are unique ignoring case and spacing (Q1)."""
+    first = client.create("Customer", {"DisplayName": "ACME  CORP"}, "req-d-1")
+    with pytest.raises(DuplicateNameError) as info:
+        client.create("Customer", {"DisplayName": "Acme Corp"}, "req-d-2")
+    assert info.value.existing_id is None
+    holder = client.find_name_holder("Acme Corp")
+    assert holder is not None and (holder["_entity"], holder["Id"]) == ("Customer", first["Id"])
+    assert client.find_name_holder("Acme Corporation") is None
+
+
+def test_duplicate_name_is_reported_with_the_existing_id_when_quickbooks_gives_it(
+        qbo: Any, client: QuickBooksClient) -> None:
+    qbo.admin("POST", "/_sim/lenient", json={"duplicate_name_with_id": True}).raise_for_status()
     first = client.create("Customer", {"DisplayName": "Twin"}, "req-d-1")
     with pytest.raises(DuplicateNameError) as info:
         client.create("Customer", {"DisplayName": "Twin"}, "req-d-2")

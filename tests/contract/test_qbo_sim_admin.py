@@ -169,8 +169,8 @@ def test_drop_after_commit_writes_then_hangs_up(qbo: Any, qapi: QboApi) -> None:
 
 
 def test_requests_per_minute_limit(qbo: Any, qapi: QboApi) -> None:
-    assert qbo.admin("GET", "/_sim/limits").json() == {"requests_per_minute": 500, "concurrent": 10,
-                                                      "batch_per_minute": 40}
+    assert qbo.admin("GET", "/_sim/limits").json() == {"requests_per_second": 10, "requests_per_minute": 500,
+                                                      "concurrent": 10, "batch_per_minute": 40}
     qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 3})
     try:
         for _ in range(3):

@@ -80,7 +80,8 @@ class World:
         for sim in (qbo, st):
             sim.reset()
             sim.admin("DELETE", "/_sim/faults")
-        qbo.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "concurrent": 0, "batch_per_minute": 0})
+        qbo.admin("POST", "/_sim/limits", json={"requests_per_second": 0, "requests_per_minute": 0, "concurrent": 0,
+                                                "batch_per_minute": 0})
         st.admin("POST", "/_sim/limits", json={"requests_per_minute": 0, "daily_quota": 0})
         fresh_db(url)
         grant = qbo.admin("POST", "/_sim/oauth/grant", json={"client_id": "demo-client",

@@ -33,7 +33,8 @@ FAST = RetryPolicy(backoff_base=0.01, sleep=lambda s: None)
 
 def roomy() -> RealmLimits:
     """Private client-side limits: the process-wide per-realm budget is shared with every other test."""
-    return RealmLimits(requests=SlidingWindowLimiter(1_000_000), batches=SlidingWindowLimiter(1_000_000))
+    return RealmLimits(requests=SlidingWindowLimiter(1_000_000), batches=SlidingWindowLimiter(1_000_000),
+                       per_second=SlidingWindowLimiter(10, window=1.0))   # the simulator throttles at 10 a second
 
 
 @pytest.fixture()

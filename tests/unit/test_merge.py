@@ -9,6 +9,7 @@ import pytest
 
 from stqbo_sync.merge import merge_pairs
 from stqbo_sync.model import CANON_FIELDS
+from stqbo_sync.types import Mode
 
 BASE = {f: None for f in CANON_FIELDS} | {"name": "Cool Cars", "email": "a@x.example", "phone": "555-0100",
                                           "active": True}
@@ -48,7 +49,7 @@ def _s(v: Any) -> Any:
 )
 def test_merge_table(st: dict[str, Any], qbo: dict[str, Any], to_qbo: dict[str, Any], to_st: dict[str, Any],
                      n_conflicts: int) -> None:
-    result = merge_pairs(pair(st, qbo), "sync")
+    result = merge_pairs(pair(st, qbo), Mode.SYNC)
     got = result[0] if result else None
     assert (got.to_qbo if got else {}) == to_qbo
     assert (got.to_st if got else {}) == to_st
@@ -56,7 +57,7 @@ def test_merge_table(st: dict[str, Any], qbo: dict[str, Any], to_qbo: dict[str, 
 
 
 def test_conflict_newer_qbo_edit_wins_and_is_logged_with_both_values() -> None:
-    [m] = merge_pairs(pair({"email": "st@x.example"}, {"email": "qbo@x.example"}, qbo_mod="2026-11-25T11:00Z"), "sync")
+    [m] = merge_pairs(pair({"email": "st@x.example"}, {"email": "qbo@x.example"}, qbo_mod="2026-11-25T11:00Z"), Mode.SYNC)
     assert m.to_st == {"email": "qbo@x.example"} and m.to_qbo == {}
     assert m.conflicts == [{"field": "email", "st_value": "st@x.example", "qbo_value": "qbo@x.example",
                             "winner": "qbo", "rule": "newer edit"}]
@@ -64,21 +65,47 @@ def test_conflict_newer_qbo_edit_wins_and_is_logged_with_both_values() -> None:
 
 def test_conflict_tie_goes_to_synchroteam() -> None:
     [m] = merge_pairs(pair({"email": "st@x.example"}, {"email": "qbo@x.example"}, st_mod="2026-11-25T10:00Z",
-                           qbo_mod="2026-11-25T10:00Z"), "sync")
+                           qbo_mod="2026-11-25T10:00Z"), Mode.SYNC)
     assert m.to_qbo == {"email": "st@x.example"}
 
 
 def test_normalisation_on_one_side_does_not_echo() -> None:
     """QuickBooks reformatted the phone we wrote: its base holds the reformatted value, so nothing moves."""
     qbo_base = {**BASE, "phone": "(555) 0100"}
-    assert merge_pairs(pair({}, {"phone": "(555) 0100"}, qbo_base=qbo_base), "sync") == []
+    assert merge_pairs(pair({}, {"phone": "(555) 0100"}, qbo_base=qbo_base), Mode.SYNC) == []
 
 
 def test_new_link_fills_blanks_both_ways_and_mode_decides_clashes() -> None:
     st = {"email": None, "mobile": "555-7777", "phone": "111"}
     qbo = {"email": "q@x.example", "mobile": None, "phone": "222"}
-    [up] = merge_pairs(pair(st, qbo, st_base=None, qbo_base=None), "upload")
+    [up] = merge_pairs(pair(st, qbo, st_base=None, qbo_base=None), Mode.UPLOAD)
     assert up.to_st == {"email": "q@x.example"}
     assert up.to_qbo == {"mobile": "555-7777", "phone": "111"}
-    [down] = merge_pairs(pair(st, qbo, st_base=None, qbo_base=None), "download")
+    [down] = merge_pairs(pair(st, qbo, st_base=None, qbo_base=None), Mode.DOWNLOAD)
     assert down.to_st == {"email": "q@x.example", "phone": "222"}
+
+
+@pytest.mark.parametrize(
+    ("st_country", "qbo_country", "st_base", "qbo_base", "to_qbo", "to_st"),
+    [
+        # a new link: "United States" and QuickBooks' "USA" are one country: nothing to write either way
+        ("United States", "USA", None, None, {}, {}),
+        # linked: QuickBooks answered "USA" for our "United States": no change on either side, no flip
+        ("United States", "USA", "United States", "USA", {}, {}),
+        # a person respells it in Synchroteam: still the same country, nothing written
+        ("US", "USA", "United States", "USA", {}, {}),
+        # a real change of country still goes across, in Synchroteam's spelling
+        ("Canada", "USA", "United States", "USA", {"country": "Canada"}, {}),
+        ("United States", "CAN", "United States", "USA", {}, {"country": "CAN"}),
+    ],
+    ids=["new-link", "linked-echo", "respelled", "st-moves-country", "qbo-moves-country"],
+)
+def test_countries_are_compared_as_countries(st_country: str, qbo_country: str, st_base: str | None,
+                                             qbo_base: str | None, to_qbo: dict[str, Any],
+                                             to_st: dict[str, Any]) -> None:
+    based = st_base is not None
+    frame = pair({"country": st_country}, {"country": qbo_country},
+                 {**BASE, "country": st_base} if based else None, {**BASE, "country": qbo_base} if based else None)
+    merged = merge_pairs(frame, Mode.SYNC)
+    assert ({k: v for k, v in merged[0].to_qbo.items()} if merged else {}) == to_qbo
+    assert ({k: v for k, v in merged[0].to_st.items()} if merged else {}) == to_st

@@ -1,5 +1,7 @@
-"""End to end: Synchroteam answers and filters in the account's local time (real-world fact S1), and its name
-look-ups are not exact (S2). Every scenario ends with a quiet re-run."""
+"""End to end against the simulators' real-world defaults (../shared/reference/real-world-facts.md): Synchroteam
+answers and filters in the account's local time (S1) and its name look-ups are not exact (S2); QuickBooks' 6240
+names nobody and ignores case (Q1), throttles at 10 a second without Retry-After (Q3) and rewrites countries
+(Q7). Every scenario ends with a quiet re-run."""
 
 from __future__ import annotations
 
@@ -135,15 +137,15 @@ def test_smith_and_smith_plumbing_stay_two_customers(qbo, st, run_dag) -> None:
     assert_quiet_rerun(run_dag, qbo, st, mode="sync")
 
 
-def test_a_wrong_time_zone_option_is_caught_and_holds_reads_until_fixed(qbo, st, run_dag, monkeypatch) -> None:
+def test_a_wrong_time_zone_option_is_caught_and_holds_reads_until_fixed(qbo, st, run_dag, monkeypatch,
+                                                                       state_db) -> None:
     """The account is in Tokyo, its connection says New York. The first write to Synchroteam shows the account's
     clock 13 or 14 hours off: the run is red with a plain message, later runs stop before reading, and fixing
     the option lets them go on."""
     account_in(st, monkeypatch, EAST, configured="America/New_York")
     seed_qbo(qbo, Customer=[qbo_customer("Tokyo Client")])
     failed = run_dag(mode="sync", expect="failed")
-    with psycopg2.connect(run_dag.state_db if hasattr(run_dag, "state_db") else _state_db(monkeypatch)) as conn, \
-            conn.cursor() as cur:
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
         cur.execute("SELECT code, field, message FROM audit.record_error WHERE run_id=%s", (failed.run_id,))
         [(code, field, message)] = cur.fetchall()
     assert (code, field) == ("timezone_mismatch", "timezone")
@@ -157,9 +159,45 @@ def test_a_wrong_time_zone_option_is_caught_and_holds_reads_until_fixed(qbo, st,
     assert_quiet_rerun(run_dag, qbo, st, mode="sync")
 
 
-def _state_db(monkeypatch: pytest.MonkeyPatch) -> str:
-    import os
 
-    from devenv import pg
+def test_an_unlinked_upper_case_namesake_in_quickbooks_is_adopted_not_doubled(qbo, st, run_dag) -> None:
+    """QuickBooks holds an unlinked "ACME CORP" (an Upload does not bring QuickBooks-only customers over); a new
+    "Acme Corp" in Synchroteam is planned as a create, QuickBooks refuses the name (6240, no Id, case ignored),
+    and the connector finds the holder itself and links it: one customer in the books, not "Acme Corp (ST 1)"."""
+    seed_qbo(qbo, Customer=[qbo_customer("ACME CORP")])
+    seed_st(st, st_customer("Other Co"))
+    run_dag(mode="upload")
+    seed_st(st, st_customer("Acme Corp", contactEmail="ap@acme.example"))
+    run_dag(mode="sync")
+    q = qbo_customers(qbo)
+    assert sorted(c["DisplayName"] for c in q) == ["ACME CORP", "Other Co"]
+    assert by_name(q, "DisplayName")["ACME CORP"]["PrimaryEmailAddr"]["Address"] == "ap@acme.example"
+    assert sorted(c["name"] for c in st_customers(st)) == ["Acme Corp", "Other Co"]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
 
-    return pg.dsn_from_airflow_conn(os.environ["AIRFLOW_CONN_SYNC_STATE_DB"])
+
+def test_sixty_customers_and_invoices_land_once_under_the_real_limits(qbo, st, run_dag, state_db) -> None:
+    """10 a second, 500 a minute, 10 concurrent, 40 batches a minute, 429s without Retry-After: every record
+    lands once, no record error."""
+    limits = qbo.admin("GET", "/_sim/limits").json()
+    assert limits["requests_per_second"] == 10 and limits["requests_per_minute"] == 500
+    names = [f"Batch Customer {i:02d}" for i in range(60)]
+    seed_st(st, *[st_customer(n) for n in names],
+            invoices=[invoice(900 + i, n, line(None, 1, 10 + i, description="Work")) for i, n in enumerate(names)])
+    run = run_dag(mode="sync")
+    assert sorted(c["DisplayName"] for c in qbo_customers(qbo)) == names
+    assert len(qbo_invoices(qbo)) == 60
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM audit.record_error WHERE run_id=%s", (run.run_id,))
+        assert cur.fetchone() == (0,)
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_a_country_spelled_united_states_stays_so_in_synchroteam(qbo, st, run_dag) -> None:
+    """QuickBooks stores "USA" for "United States" (Q7); Synchroteam keeps its spelling through three runs."""
+    seed_st(st, st_customer("Spelling Co", addressCountry="United States"))
+    for _ in range(3):
+        run_dag(mode="sync")
+        assert [c["addressCountry"] for c in st_customers(st)] == ["United States"]
+    assert by_name(qbo_customers(qbo), "DisplayName")["Spelling Co"]["BillAddr"]["Country"] == "USA"
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
