@@ -37,6 +37,10 @@ def as_bool(value: Any) -> bool:
     return str(value).strip().lower() in _TRUE
 
 
+# Synchroteam's numbered invoice statuses and any partially-paid form (the connector compares statuses without
+# case, spaces or punctuation, so "Partially Paid" and "partially_paid" are the same)
+DEFAULT_INVOICE_STATUSES = ("new", "sent", "paid", "late", "partially paid", "part paid")
+
 @dataclass(frozen=True)
 class QuickBooksOptions:
     """What the QuickBooks connection's extra says about how invoices are written (see docs/operating.md §8).
@@ -48,6 +52,8 @@ class QuickBooksOptions:
     income_account_id: str | None = None
     item_type: ItemType | None = None
     tax_codes: dict[str, str] = field(default_factory=dict, hash=False)
+    # Synchroteam invoice statuses that are pushed; any other is named in the run report once per invoice
+    invoice_statuses: tuple[str, ...] = DEFAULT_INVOICE_STATUSES
 
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any], conn_type: str = "quickbooks",
@@ -59,6 +65,7 @@ class QuickBooksOptions:
             income_account_id=_account_id(where, "income_account_id"),
             item_type=_item_type(where, "item_type"),
             tax_codes=_tax_codes(where, "tax_codes"),
+            invoice_statuses=_statuses(where, "invoice_statuses"),
         )
 
 
@@ -108,6 +115,25 @@ def _item_type(where: _Where, option: str) -> ItemType | None:
     if value not in ITEM_TYPES:
         raise where.error(option, f"must be {' or '.join(ITEM_TYPES)} (or left empty)")
     return cast(ItemType, value)
+
+
+def _statuses(where: _Where, option: str) -> tuple[str, ...]:
+    """Status names: a JSON list, or text separated by commas ("new, sent, paid, late, partially paid")."""
+    value = where.value(option)
+    if value is None:
+        return DEFAULT_INVOICE_STATUSES
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else [p for p in text.split(",")]
+        except ValueError:
+            raise where.error(option, "is not a valid JSON list (expected [\"new\", \"sent\"] or new, sent)") from None
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise where.error(option, "must list Synchroteam invoice statuses (for example new, sent, paid, late)")
+    statuses = tuple(v.strip() for v in value if v.strip())
+    if not statuses:
+        raise where.error(option, "lists no status: every invoice would be held back")
+    return statuses
 
 
 def _tax_codes(where: _Where, option: str) -> dict[str, str]:

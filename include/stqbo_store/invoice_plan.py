@@ -16,7 +16,7 @@ from stqbo_store import Scope
 
 COLUMNS = ("st_id", "action", "reason", "note", "st_number", "qbo_customer_id", "total", "version", "body",
            "st_modified", "qbo_id", "qbo_docnumber", "failures", "held_state", "error_code", "error_side",
-           "error_field", "status")
+           "error_field", "status", "reported_status")
 CHUNK = 1000
 
 

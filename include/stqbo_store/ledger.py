@@ -74,6 +74,16 @@ def fail(s: Scope, st_id: int, st_number: str | None, message: str) -> None:
         )
 
 
+def note_status(s: Scope, st_id: int, st_number: str | None, status: str) -> None:
+    """The invoice was reported as not pushed because of its Synchroteam status: later runs stay quiet about it."""
+    with s.conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ledger.invoice (tenant_id, st_id, st_number, reported_status, run_id) VALUES (%s,%s,%s,%s,%s) "
+            "ON CONFLICT (tenant_id, st_id) DO UPDATE SET reported_status=EXCLUDED.reported_status, updated_at=now()",
+            (s.tenant_id, st_id, st_number, status, s.run_id),
+        )
+
+
 def set_state(s: Scope, st_id: int, state: str, note: str, held_version: str) -> None:
     """A state a person must look at (paid, deleted or voided in QuickBooks): kept, reported, not rewritten.
 

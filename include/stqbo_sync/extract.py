@@ -30,7 +30,8 @@ def extract_synchroteam(ctx: RunContext, st: SynchroteamApi, now: datetime | Non
     since = None if full else watermarks.st_since(wm)
     customers = {int(c["id"]): c for c in st.list_customers(changed_since=since, active=None)}
     inv_wm = extracts.get_watermark(ctx, "st", "invoice")
-    inv_since = watermarks.st_since(inv_wm)
+    inv_full = watermarks.full_read_due(ctx, "st", inv_wm, "invoice")
+    inv_since = None if inv_full else watermarks.st_since(inv_wm)
     invoices = {int(i["id"]): i for i in st.list_invoices(changed_since=inv_since)} if ctx.mode == Mode.SYNC else {}
     for invoice in invoices.values():
         cid = (invoice.get("customer") or {}).get("id")
@@ -43,7 +44,7 @@ def extract_synchroteam(ctx: RunContext, st: SynchroteamApi, now: datetime | Non
     staging.replace(ctx, "st_invoice", invoices.items())
     extracts.record_extract(ctx, "st", "customer", full, len(customers), now.isoformat())
     if ctx.mode == Mode.SYNC:
-        extracts.record_extract(ctx, "st", "invoice", inv_wm is None, len(invoices), now.isoformat())
+        extracts.record_extract(ctx, "st", "invoice", inv_full, len(invoices), now.isoformat())
     log.info("Synchroteam: staged %d customers (%s read) and %d invoices", len(customers),
              "full" if full else f"changed since {since:%Y-%m-%d %H:%M:%S}", len(invoices))  # type: ignore[str-format]
     return {"customers": len(customers), "invoices": len(invoices), "full_read": full}

@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from stqbo_api.options import DEFAULT_INVOICE_STATUSES
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -29,7 +31,7 @@ MAX_DESCRIPTION = 4000
 MAX_PRICE_DECIMALS = 7          # UNCONFIRMED: the precision QuickBooks keeps for UnitPrice
 MARKER_RE = re.compile(r"Synchroteam invoice (\d+)\b(?: \(#[^)]*\))?(?: from (\S+))?")
 VERSION_RE = re.compile(r"\bv:([0-9a-f]{8,})\b")
-NUMBERED_STATUSES = ("new", "sent", "paid", "late")
+DEFAULT_STATUSES = DEFAULT_INVOICE_STATUSES     # pushed unless the invoice_statuses option says otherwise
 DRY_RUN_ITEM = "0"      # the ItemRef of an item a dry run would create (QuickBooks ids start at 1)
 
 
@@ -66,14 +68,31 @@ def number(value: Decimal) -> int | float:
 # ----------------------------------------------------------------------------------------------- eligibility
 
 
-def skip_reason(invoice: dict[str, Any]) -> str | None:
-    """Why an invoice is not pushed yet (None: eligible). Drafts have no number until they become New."""
-    status = str(invoice.get("status") or "").lower()
-    if status == "draft" or invoice.get("num") in (None, ""):
+def status_key(status: Any) -> str:
+    """A status as a comparable key: "Partially Paid", "partially_paid" and "partially-paid" are one status."""
+    return re.sub(r"[^a-z0-9]", "", str(status or "").casefold())
+
+
+def eligible_keys(statuses: Sequence[str] = DEFAULT_STATUSES) -> frozenset[str]:
+    return frozenset(status_key(s) for s in statuses)
+
+
+def skip_reason(invoice: dict[str, Any], eligible: frozenset[str] = eligible_keys()) -> str | None:
+    """Why an invoice is not pushed (None: eligible). Drafts have no number until they become New; any other
+    status not in the eligible list (Synchroteam's statuses beyond new/sent/paid/late are not all known) is
+    named, so nobody wonders why an invoice never reached QuickBooks."""
+    status = str(invoice.get("status") or "")
+    if status_key(status) == "draft" or invoice.get("num") in (None, ""):
         return "draft: no Synchroteam number yet (pushed once it is numbered)"
-    if status not in NUMBERED_STATUSES:
-        return f"status '{status}' is not pushed"
+    if status_key(status) not in eligible:
+        return f"not pushed: unknown status '{status}' (add it to the invoice_statuses option to push it)"
     return None
+
+
+def unknown_status(invoice: dict[str, Any], eligible: frozenset[str] = eligible_keys()) -> str | None:
+    """The status that keeps a numbered invoice from being pushed, if that is why."""
+    reason = skip_reason(invoice, eligible)
+    return str(invoice.get("status") or "") if reason and reason.startswith("not pushed") else None
 
 
 def st_number(invoice: dict[str, Any]) -> str | None:

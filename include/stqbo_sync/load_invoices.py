@@ -93,6 +93,7 @@ class Inputs:
     settings: Settings
     items: ItemResolver
     invoices: list[StagedInvoice]
+    eligible: frozenset[str]
 
 
 def read_inputs(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi, options: QuickBooksOptions,
@@ -102,15 +103,17 @@ def read_inputs(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamApi, options
     settings = company.settings(options.use_synchroteam_invoice_numbers)
     items = ItemResolver(ctx, qbo, st, tenant_key(ctx, qbo, st), company.us, options,
                          ctx.dry_run)
-    invoices = [_staged(ctx, items, settings, int(st_id), invoice)
+    eligible = payload.eligible_keys(options.invoice_statuses)
+    invoices = [_staged(ctx, items, settings, eligible, int(st_id), invoice)
                 for st_id, invoice in sorted(staged, key=lambda s: int(s[0]))]
-    return Inputs(company, settings, items, invoices)
+    return Inputs(company, settings, items, invoices, eligible)
 
 
-def _staged(ctx: RunContext, items: ItemResolver, settings: Settings, st_id: int, invoice: dict[str, Any]
-            ) -> StagedInvoice:
-    if payload.skip_reason(invoice):    # the planner skips it: nothing else to read
-        return StagedInvoice(st_id, invoice)
+def _staged(ctx: RunContext, items: ItemResolver, settings: Settings, eligible: frozenset[str], st_id: int,
+            invoice: dict[str, Any]) -> StagedInvoice:
+    if payload.skip_reason(invoice, eligible):    # the planner skips it: only its ledger row (reported yet?)
+        return StagedInvoice(st_id, invoice, ledger_db.get(ctx, st_id) if payload.unknown_status(invoice, eligible)
+                             else None)
     customer = invoice.get("customer") or {}
     customer_id = mapping_db.link_for_st(ctx, int(customer.get("id") or 0))
     ledger = ledger_db.get(ctx, st_id)
@@ -208,6 +211,8 @@ class Reporter:
         elif row.action == InvoiceAction.HELD:
             self.counts["held"] += 1        # already reported for this version; a person has to act
         elif row.action == InvoiceAction.SKIP:
+            if row.reported_status is not None and not self.ctx.dry_run:   # named once: later runs stay quiet
+                ledger_db.note_status(self.ctx, row.st_id, row.number, row.reported_status)
             self.row(row, "skip", "skipped", row.note)
         elif row.action == InvoiceAction.HOLD:
             if not self.ctx.dry_run:        # remember the version: later runs stay quiet (held)

@@ -92,6 +92,7 @@ class PlanInputs:
     dry_run: bool
     settings: Settings
     invoices: Sequence[StagedInvoice]
+    eligible: frozenset[str] = payload.eligible_keys()   # status keys pushed (option invoice_statuses)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class InvoicePlanRow:
     failures: int = 0
     held_state: str | None = None
     failure: Failure | None = None
+    reported_status: str | None = None   # a status not pushed, to remember once it is reported
 
     @property
     def writes(self) -> bool:
@@ -131,7 +133,7 @@ class InvoicePlanRow:
                 "version": self.version, "note": self.note, "st_modified": self.st_modified, "qbo_id": self.qbo_id,
                 "qbo_docnumber": self.qbo_docnumber, "failures": self.failures, "held_state": self.held_state,
                 "error_code": f.code if f else None, "error_side": f.side if f else None,
-                "error_field": f.field if f else None,
+                "error_field": f.field if f else None, "reported_status": self.reported_status,
                 "status": "pending" if self.action in (*WRITES, InvoiceAction.HOLD, InvoiceAction.FAIL) else "info"}
 
     @classmethod
@@ -147,7 +149,7 @@ class InvoicePlanRow:
                    customer_id=row.get("qbo_customer_id"), body=row.get("body"), version=row.get("version"),
                    note=row.get("note") or "", st_modified=row.get("st_modified"), qbo_id=row.get("qbo_id"),
                    qbo_docnumber=row.get("qbo_docnumber"), failures=int(row.get("failures") or 0),
-                   held_state=row.get("held_state"), failure=failure)
+                   held_state=row.get("held_state"), failure=failure, reported_status=row.get("reported_status"))
 
 
 def mode_note(mode: Mode) -> str | None:
@@ -161,16 +163,21 @@ def build(inp: PlanInputs) -> list[InvoicePlanRow]:
     """One row per invoice, in Synchroteam id order (the order the loader reports and writes them in)."""
     if inp.mode != Mode.SYNC:
         return []
-    return [plan_invoice(s, inp.settings, inp.dry_run) for s in sorted(inp.invoices, key=lambda s: s.st_id)]
+    return [plan_invoice(s, inp.settings, inp.dry_run, inp.eligible) for s in sorted(inp.invoices, key=lambda s: s.st_id)]
 
 
-def plan_invoice(s: StagedInvoice, settings: Settings, dry_run: bool) -> InvoicePlanRow:
+def plan_invoice(s: StagedInvoice, settings: Settings, dry_run: bool,
+                 eligible: frozenset[str] = payload.eligible_keys()) -> InvoicePlanRow:
     invoice = s.invoice
     number, total = payload.st_number(invoice), payload.money(invoice.get("total"))
-    skip = payload.skip_reason(invoice)
-    if skip:
-        return InvoicePlanRow(s.st_id, InvoiceAction.SKIP, skip, number, total, note=skip)
     ledger = s.ledger or {}
+    skip = payload.skip_reason(invoice, eligible)
+    if skip:
+        status = payload.unknown_status(invoice, eligible)
+        if status is not None and ledger.get("reported_status") == status:
+            return InvoicePlanRow(s.st_id, InvoiceAction.HELD, f"status '{status}' was reported already", number,
+                                  total)
+        return InvoicePlanRow(s.st_id, InvoiceAction.SKIP, skip, number, total, note=skip, reported_status=status)
     row = InvoicePlanRow(s.st_id, InvoiceAction.FAIL, "", number, total, customer_id=s.customer_id,
                          st_modified=invoice.get("dateModified"), qbo_id=_text(ledger.get("qbo_id")),
                          qbo_docnumber=ledger.get("qbo_docnumber"), failures=int(ledger.get("failures") or 0))

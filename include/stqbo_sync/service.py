@@ -222,7 +222,8 @@ def plan_and_push_invoices(ctx: RunContext, qbo: QuickBooksApi, st: SynchroteamA
         log.info("no Synchroteam invoice changed since the last run")
         return {"invoices": 0}
     inputs = load_invoices.read_inputs(ctx, qbo, st, options, staged)
-    rows = plan_invoices.build(plan_invoices.PlanInputs(ctx.mode, ctx.dry_run, inputs.settings, inputs.invoices))
+    rows = plan_invoices.build(plan_invoices.PlanInputs(ctx.mode, ctx.dry_run, inputs.settings, inputs.invoices,
+                                                               inputs.eligible))
     invoice_plan.replace(ctx, [r.as_dict() for r in rows])
     ctx.conn.commit()
     stored = [plan_invoices.InvoicePlanRow.from_dict(r) for r in invoice_plan.rows(ctx)]

@@ -5,7 +5,8 @@
 - QuickBooks: CDC from the watermark less `QBO_OVERLAP`; CDC looks back at most 30 days (`CDC_MAX_AGE`), beyond
   that a full read. The response's ``time`` becomes the next watermark.
 - A full read runs for upload/download, on the first run, and in sync mode once a day (`FULL_RECONCILE_EVERY`) to
-  see what change feeds cannot show (deletions in Synchroteam, missed events).
+  see what change feeds cannot show (deletions in Synchroteam, missed events): customers on both sides, and
+  Synchroteam's invoices too, so an invoice change a change read missed reaches QuickBooks within a day.
 - A run only proposes watermarks (``sync.run_extract``); `commit` advances them when the run's writes committed,
   holding back the entities whose records failed, so their window is read again.
 """
@@ -27,10 +28,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def full_read_due(ctx: RunContext, side: str, watermark: str | None) -> bool:
+def full_read_due(ctx: RunContext, side: str, watermark: str | None, entity: str = "customer") -> bool:
     if ctx.mode in (Mode.UPLOAD, Mode.DOWNLOAD) or watermark is None:
         return True
-    last = extracts.last_full_read(ctx, side, "customer")
+    last = extracts.last_full_read(ctx, side, entity)
     return last is None or utcnow() - last >= FULL_RECONCILE_EVERY
 
 

@@ -24,7 +24,7 @@ from tests.e2e.helpers import (
     st_customer,
     st_customers,
 )
-from tests.e2e.test_invoices import invoice, line, qbo_invoices
+from tests.e2e.test_invoices import invoice, line, qbo_invoices, run_report
 
 pytestmark = pytest.mark.e2e
 
@@ -200,4 +200,56 @@ def test_a_country_spelled_united_states_stays_so_in_synchroteam(qbo, st, run_da
         run_dag(mode="sync")
         assert [c["addressCountry"] for c in st_customers(st)] == ["United States"]
     assert by_name(qbo_customers(qbo), "DisplayName")["Spelling Co"]["BillAddr"]["Country"] == "USA"
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_invoice_statuses_outside_the_option_are_named_once_and_partly_paid_ones_pushed(qbo, st, run_dag,
+                                                                                      state_db) -> None:
+    seed_st(st, st_customer("Status Co"), invoices=[
+        invoice(701, "Status Co", line(None, 1, 50, description="a"), status="partially paid"),
+        invoice(702, "Status Co", line(None, 1, 60, description="b"), status="cancelled")])
+    first = run_dag(mode="sync")
+    assert _qbo_invoice_amounts(qbo) == [50.0]
+    assert "not pushed: unknown status 'cancelled'" in run_report(state_db, first.run_id)
+    edit(st, "invoices", 702, description="still cancelled")   # read again by the change read
+    second = run_dag(mode="sync")
+    assert "unknown status" not in run_report(state_db, second.run_id)   # named once per invoice
+    assert _qbo_invoice_amounts(qbo) == [50.0]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_a_voided_invoice_keeps_its_identity_and_is_never_recreated(qbo, st, run_dag, state_db) -> None:
+    """Voiding replaces QuickBooks' PrivateNote (our marker) with "Voided" (Q8): the ledger still knows the
+    invoice, so a later edit in Synchroteam is reported, not written, and no second invoice appears."""
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    seed_st(st, st_customer("Void Co"), invoices=[invoice(801, "Void Co", line(None, 1, 70, description="x"))])
+    run_dag(mode="sync")
+    [pushed] = qbo_invoices(qbo)
+    voided = QuickBooksHook().get_conn().void_invoice(pushed["Id"], pushed["SyncToken"], "test-void-801")
+    assert voided["PrivateNote"] == "Voided"
+    edit(st, "invoices", 801, lines=[line(None, 2, 70, description="x")])
+    run = run_dag(mode="sync")
+    [still] = qbo_invoices(qbo)
+    assert still["Id"] == pushed["Id"] and float(still["TotalAmt"]) == 0.0 and still["PrivateNote"] == "Voided"
+    assert "voided" in run_report(state_db, run.run_id).lower()
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT qbo_id, state FROM ledger.invoice WHERE st_id=801")
+        assert cur.fetchall() == [(pushed["Id"], "voided_in_qbo")]
+    assert_quiet_rerun(run_dag, qbo, st, mode="sync")
+
+
+def test_the_daily_full_read_catches_an_invoice_change_the_change_read_missed(qbo, st, run_dag, state_db) -> None:
+    seed_st(st, st_customer("Missed Co"), invoices=[invoice(901, "Missed Co", line(None, 1, 40, description="x"))])
+    run_dag(mode="sync")
+    edit(st, "invoices", 901, lines=[line(None, 3, 40, description="x")])
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:   # the change read will not see the edit
+        cur.execute("UPDATE sync.watermark SET value=%s WHERE side='st' AND entity='invoice'",
+                    (datetime(2099, 1, 1, tzinfo=UTC).isoformat(),))
+    run_dag(mode="sync")
+    assert _qbo_invoice_amounts(qbo) == [40.0]          # missed, as a change read would
+    with psycopg2.connect(state_db) as conn, conn.cursor() as cur:   # a day later: the full read is due
+        cur.execute("UPDATE sync.run_extract SET extracted_at = extracted_at - interval '25 hours'")
+    run_dag(mode="sync")
+    assert _qbo_invoice_amounts(qbo) == [120.0]
     assert_quiet_rerun(run_dag, qbo, st, mode="sync")

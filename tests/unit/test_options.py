@@ -109,3 +109,24 @@ def test_extra_value_reads_plain_then_legacy_keys(extra: dict[str, Any], expecte
                                                  ("nonsense", False)])
 def test_as_bool_is_lenient(value: Any, expected: bool) -> None:
     assert as_bool(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ("new", "sent", "paid", "late", "partially paid", "part paid")),
+        ("new, sent, awaiting approval", ("new", "sent", "awaiting approval")),
+        ('["new", "Partially Paid"]', ("new", "Partially Paid")),
+        (["sent"], ("sent",)),
+    ],
+    ids=["default", "comma-text", "json-text", "json-list"],
+)
+def test_invoice_statuses(value: object, expected: tuple[str, ...]) -> None:
+    extra = {} if value is None else {"invoice_statuses": value}
+    assert QuickBooksOptions.from_extra(extra).invoice_statuses == expected
+
+
+@pytest.mark.parametrize("value", [" , ", "[1, 2]", "[not json", 7], ids=["empty", "numbers", "bad-json", "number"])
+def test_bad_invoice_statuses_name_the_option(value: object) -> None:
+    with pytest.raises(ConfigurationError, match="invoice_statuses"):
+        QuickBooksOptions.from_extra({"invoice_statuses": value})

@@ -69,7 +69,7 @@ OLDER = "0123456789abcdef"
     [
         pytest.param(staged(st_invoice(num=None, status="draft")), False, "skip", "draft: no Synchroteam number yet",
                      id="draft-skipped"),
-        pytest.param(staged(st_invoice(status="cancelled")), False, "skip", "status 'cancelled' is not pushed",
+        pytest.param(staged(st_invoice(status="cancelled")), False, "skip", "not pushed: unknown status 'cancelled'",
                      id="status-not-pushed"),
         pytest.param(staged(customer_id=None), False, "fail", "its customer 'ACME' (Synchroteam 5) is not in QuickBooks",
                      id="customer-not-linked-real-run"),
@@ -241,3 +241,27 @@ def test_a_row_survives_the_store_round_trip(given: StagedInvoice) -> None:
     stored = row.as_dict()
     assert stored["status"] == ("info" if row.action == InvoiceAction.SKIP else "pending")
     assert InvoicePlanRow.from_dict(stored) == row
+
+
+@pytest.mark.parametrize(
+    ("status", "reported", "eligible", "action"),
+    [
+        pytest.param("Partially Paid", None, p.eligible_keys(), "create", id="partially-paid-form-pushed"),
+        pytest.param("partially_paid", None, p.eligible_keys(), "create", id="partially_paid-pushed"),
+        pytest.param("cancelled", None, p.eligible_keys(), "skip", id="unknown-status-named"),
+        pytest.param("cancelled", "cancelled", p.eligible_keys(), "held", id="named-once-then-quiet"),
+        pytest.param("awaiting approval", "cancelled", p.eligible_keys(), "skip", id="another-status-named-again"),
+        pytest.param("awaiting approval", None, p.eligible_keys(["new", "sent", "awaiting approval"]), "create",
+                     id="option-adds-a-status"),
+        pytest.param("paid", None, p.eligible_keys(["new", "sent"]), "skip", id="option-removes-a-status"),
+    ],
+)
+def test_statuses_outside_the_option_are_named_once(status: str, reported: str | None, eligible: frozenset[str],
+                                                    action: str) -> None:
+    led = ledger(qbo_id=None, reported_status=reported) if reported else None
+    [row] = build(PlanInputs(Mode.SYNC, False, US, [staged(st_invoice(status=status), led)], eligible))
+    assert str(row.action) == action
+    if action == "skip":
+        assert row.reason == (f"not pushed: unknown status '{status}' (add it to the invoice_statuses option to push "
+                              "it)")
+        assert row.reported_status == status and row.as_dict()["reported_status"] == status
