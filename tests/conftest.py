@@ -81,6 +81,7 @@ def state_db_conn(state_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture(scope="session")
 def qbo_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess]:
     sim = sims.start("quickbooks", log_path=tmp_path_factory.mktemp("sim") / "quickbooks.log")
+    sim.real_limits = sim.admin("GET", "/_sim/limits").json()   # type: ignore[attr-defined]
     yield sim
     sim.stop()
 
@@ -95,8 +96,10 @@ def st_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sims.SimProcess
 
 @pytest.fixture()
 def qbo(qbo_sim: sims.SimProcess) -> sims.SimProcess:
-    """The QuickBooks simulator, reset: empty default realm, no faults, empty request log, clock at now."""
+    """The QuickBooks simulator, reset: empty default realm, no faults, empty request log, clock at now, and the
+    real service's limits (a reset keeps limits, and a test may have switched them off)."""
     qbo_sim.reset()
+    qbo_sim.admin("POST", "/_sim/limits", json=qbo_sim.real_limits).raise_for_status()   # type: ignore[attr-defined]
     return qbo_sim
 
 
