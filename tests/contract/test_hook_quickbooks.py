@@ -26,7 +26,7 @@ from stqbo_api.errors import (
 from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient, escape_query_value, validate_request_id
 from stqbo_api.tokens import TokenStore
-from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
+from stqbo_api.transport import PER_SECOND_WINDOW, RealmLimits, RetryPolicy, SlidingWindowLimiter
 
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def roomy_limits(sleep: Callable[[float], None] | None = None, batch_per_minute:
     return RealmLimits(
         requests=SlidingWindowLimiter(100_000),
         batches=SlidingWindowLimiter(batch_per_minute, clock=lambda: now[0], sleep=fake_sleep),
-        per_second=SlidingWindowLimiter(10, window=1.0),   # QuickBooks throttles at 10 a second (real time)
+        per_second=SlidingWindowLimiter(10, window=PER_SECOND_WINDOW),   # QuickBooks throttles at 10 a second
     )
 
 

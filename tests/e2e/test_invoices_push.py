@@ -17,7 +17,7 @@ from stqbo_api.options import QuickBooksOptions
 from stqbo_api.quickbooks import QuickBooksClient
 from stqbo_api.synchroteam import SynchroteamClient
 from stqbo_api.tokens import TokenStore
-from stqbo_api.transport import RealmLimits, RetryPolicy, SlidingWindowLimiter
+from stqbo_api.transport import PER_SECOND_WINDOW, RealmLimits, RetryPolicy, SlidingWindowLimiter
 from stqbo_store import Scope, audit, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import ledger as ledger_db
@@ -34,7 +34,7 @@ FAST = RetryPolicy(backoff_base=0.01, sleep=lambda s: None)
 def roomy() -> RealmLimits:
     """Private client-side limits: the process-wide per-realm budget is shared with every other test."""
     return RealmLimits(requests=SlidingWindowLimiter(1_000_000), batches=SlidingWindowLimiter(1_000_000),
-                       per_second=SlidingWindowLimiter(10, window=1.0))   # the simulator throttles at 10 a second
+                       per_second=SlidingWindowLimiter(10, window=PER_SECOND_WINDOW))   # QuickBooks: 10 a second
 
 
 @pytest.fixture()
