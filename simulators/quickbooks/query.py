@@ -180,6 +180,7 @@ class Parser:
     def parse(self) -> Query:
         self.word("select")
         count = False
+        extra: list[str] = []
         if self.is_word("count"):
             self.i += 1
             self.symbol("(")
@@ -188,7 +189,7 @@ class Parser:
             count = True
         else:
             self.symbol("*")
-        extra = self.extra_fields()
+            extra = self.extra_fields()
         self.word("from")
         token = self.take()
         if token[0] != "word" or token[1].lower() in KEYWORDS:
