@@ -27,6 +27,9 @@ DRIVERS = HERE / "drivers"
 VENV_DIR = REPO / "var" / "thirdparty-venv"
 STAMP = VENV_DIR / ".pins-fingerprint"
 INSTALL_TIMEOUT = 600
+# QuickBooks' limits per company (facts Q3; the simulator's defaults). A reset keeps whatever limits an earlier
+# test set, so the clients' tests put these back: they must run under the real ones.
+REAL_LIMITS = {"requests_per_second": 10, "requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
 
 
 def pins_fingerprint() -> str:
@@ -82,3 +85,11 @@ def run_driver(python: Path, script: str, args: list[str], timeout: float = 180)
 def write_json(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data, indent=2))
     return path
+
+
+def reset_to_real(sim: Any) -> None:
+    """An empty company on the QuickBooks simulator, under the real service's limits."""
+    sim.reset()
+    sim.admin("POST", "/_sim/limits", json=REAL_LIMITS).raise_for_status()
+    lenient = sim.admin("GET", "/_sim/lenient").json()
+    assert not any(lenient.values()), f"a lenient switch survived the reset: {lenient}"

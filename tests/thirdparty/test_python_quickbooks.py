@@ -16,7 +16,7 @@ import pytest
 
 from devenv import sims
 from tests.conftest import QBO_CLIENT_ID, QBO_CLIENT_SECRET
-from tests.thirdparty.harness import run_driver, write_json
+from tests.thirdparty.harness import reset_to_real, run_driver, write_json
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def driven(thirdparty_python: Path, qbo_sim: sims.SimProcess,
            tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run of the driver on a reset simulator with a fresh grant; the tests below read what it left."""
-    qbo_sim.reset()
+    reset_to_real(qbo_sim)
     grant = qbo_sim.admin("POST", "/_sim/oauth/grant",
                           json={"client_id": QBO_CLIENT_ID, "client_secret": QBO_CLIENT_SECRET}).json()
     config = write_json(tmp_path_factory.mktemp("pyqb") / "config.json", {

@@ -20,7 +20,7 @@ import pytest
 
 from devenv import sims
 from tests.conftest import QBO_CLIENT_ID, QBO_CLIENT_SECRET
-from tests.thirdparty.harness import run_driver, write_json
+from tests.thirdparty.harness import reset_to_real, run_driver, write_json
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +102,7 @@ class Tap:
 def tap_run(thirdparty_python: Path, qbo_sim: sims.SimProcess,
             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Discover, full extract, a person's edit and deletion, incremental extract: one pass, checked below."""
-    qbo_sim.reset()
+    reset_to_real(qbo_sim)
     now = datetime.now(PACIFIC)
     seeded = qbo_sim.admin("POST", "/_sim/seed", json=seed_payload(now))
     assert seeded.status_code == 200, seeded.text
