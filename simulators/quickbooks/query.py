@@ -1,6 +1,6 @@
 """The QuickBooks query language: parser, planner (index look-ups, cached sorted results) and executor.
 
-Grammar: SELECT * | COUNT(*) FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC], ...]
+Grammar: SELECT * [, p ...] | COUNT(*) FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC], ...]
 [STARTPOSITION n] [MAXRESULTS m] (either order). Keywords and names are case-insensitive; values are compared
 exactly (case-sensitively). Without ORDERBY, name-list entities come by name. Real entities the simulator
 does not model answer an empty result. Full-scan results are cached per realm version, so paging through 100,000
@@ -125,6 +125,7 @@ class Query:
     start: int = 1
     max: int = 100
     modelled: bool = True
+    extra: list[str] = field(default_factory=list)
 
 
 class Parser:
@@ -179,6 +180,7 @@ class Parser:
     def parse(self) -> Query:
         self.word("select")
         count = False
+        extra: list[str] = []
         if self.is_word("count"):
             self.i += 1
             self.symbol("(")
@@ -187,6 +189,7 @@ class Parser:
             count = True
         else:
             self.symbol("*")
+            extra = self.extra_fields()
         self.word("from")
         token = self.take()
         if token[0] != "word" or token[1].lower() in KEYWORDS:
@@ -194,7 +197,10 @@ class Parser:
         entity = ENTITY_NAMES.get(token[1].lower()) or UNMODELLED_NAMES.get(token[1].lower())
         if entity is None:
             raise query_invalid(f"Entity {token[1]} is not supported or not queryable.")
-        query = Query(entity=entity, count=count, modelled=entity in SPEC)
+        query = Query(entity=entity, count=count, modelled=entity in SPEC, extra=extra)
+        unknown = [p for p in extra if query.modelled and p.lower() not in SPEC[entity]]
+        if unknown:
+            raise query_invalid(f"property '{unknown[0]}' is not queryable")
         if self.is_word("where"):
             self.i += 1
             query.conds.append(self.cond())
@@ -205,6 +211,19 @@ class Parser:
         if self.peek() is not None:
             raise self.fail(self.peek(), "ORDERBY | STARTPOSITION | MAXRESULTS | <EOF>")
         return query
+
+    def extra_fields(self) -> list[str]:
+        """``SELECT *, Sku FROM Item``: properties named after ``*``, as python-quickbooks 0.9.12 sends for
+        ``Item.all()`` against the real service (its PR #379). Each must be a property of the entity; the answer
+        is the whole stored object either way (the simulator keeps no field back from ``SELECT *``)."""
+        names: list[str] = []
+        while self.peek() is not None and self.peek()[1] == ",":  # type: ignore[index]
+            self.i += 1
+            token = self.take()
+            if token[0] != "word" or token[1].lower() in KEYWORDS:
+                raise self.fail(token, "<IDENTIFIER>")
+            names.append(token[1])
+        return names
 
     def tail(self, query: Query) -> None:
         seen: set[str] = set()
