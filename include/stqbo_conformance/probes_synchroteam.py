@@ -57,6 +57,8 @@ def written_customer(ctx: Context) -> dict[str, Any]:
         started = datetime.now(UTC)
         record = st.send_customer(body)
         finished = datetime.now(UTC)
+        if not record.get("dateModified") or record.get("id") is None:   # the answer's shape is UNCONFIRMED
+            record = {**record, **(st.get_customer(my_id=body["myId"]) or {})}
         if record.get("id") is not None:
             ctx.on_cleanup(f"Synchroteam customer {record['id']} ({body['name']})",
                            lambda: st.delete_customer(id=record["id"]))
