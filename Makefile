@@ -13,13 +13,14 @@ QUIET := 2> >(grep -v 'is ignored: it is neither' >&2)
 export XDG_RUNTIME_DIR ?= /tmp
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins:$(CURDIR)
 
-.PHONY: help venv dev demo test lint typecheck airflow airflow-stop connect bench clean
+.PHONY: help venv dev demo test lint typecheck airflow airflow-stop connect conformance bench clean
 
 help:
 	@echo "make demo          run the DAG (upload, then sync) against both simulators and print what it did"
 	@echo "make test          lint, type-check and run the whole test suite"
 	@echo "make airflow       start Airflow (UI on http://localhost:8080) with the simulators; make airflow-stop stops it"
 	@echo "make connect       connect a QuickBooks company (OAuth authorization-code flow)"
+	@echo "make conformance   check what the simulators assume, against them (CONNECTIONS=env: your real accounts)"
 	@echo "make bench         run the benchmarks in bench/ (prints figures)"
 
 $(RUNTIME_STAMP): requirements.txt constraints.txt
@@ -46,7 +47,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy include/stqbo_sync include/stqbo_api include/stqbo_store plugins/stqbo_hooks
+	$(BIN)/mypy include/stqbo_sync include/stqbo_api include/stqbo_store include/stqbo_conformance plugins/stqbo_hooks
 
 test: $(DEV_STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -59,6 +60,14 @@ airflow-stop:
 
 connect: $(RUNTIME_STAMP)
 	@$(BIN)/python -m stqbo_api.connect $(ARGS)
+
+# conformance: the check of docs/operating.md ("Checking a real account") against both simulators with their demo
+# data (--write --strict: the simulators are the reference's reading, every fact must agree); CONNECTIONS=env runs
+# it against the real accounts of the AIRFLOW_CONN_* variables instead, read-only unless ARGS=--write (sandbox only).
+# The report is printed and written to var/conformance/report.md and report.json.
+conformance: $(RUNTIME_STAMP)
+	@if [ "$(CONNECTIONS)" = env ]; then $(BIN)/python -m stqbo_conformance $(ARGS); \
+	else $(BIN)/python -m devenv.conformance $(ARGS); fi
 
 bench: $(DEV_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
