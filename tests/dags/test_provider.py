@@ -157,3 +157,32 @@ def test_test_button_reaches_the_quickbooks_hook_with_the_form_options(
     assert options == QuickBooksOptions(True, "79", "Service", {"VAT": "3", "": "4"}, ("new", "sent"))
     ok, message = _button(Connection(**form, password="not-the-secret-77"))
     assert not ok and message.startswith("QuickBooks refused the OAuth client id or client secret"), message
+
+
+# ------------------------------------------------------------------------------------------- make connect
+
+
+def test_make_connect_names_the_fields_of_the_form_airflow_shows(providers: Any) -> None:
+    """`make connect` prints the connection as the QuickBooks Online form asks for it: same type, same labels,
+    and only keys that the form has (the env-var JSON it prints has the same keys)."""
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    from stqbo_api import connect
+
+    meta = {m.connection_type: m for m in HookMetaService.hook_meta_data()}["quickbooks"]
+    assert meta.hook_name == connect.CONN_TYPE_LABEL
+    assert meta.standard_fields is not None and meta.extra_fields is not None
+    shown = {name: getattr(meta.standard_fields, name).title for name in ("host", "login", "password")}
+    shown |= {name: field["schema"]["title"] for name, field in meta.extra_fields.items()}
+    assert {key: shown[key] for key in connect.FORM_LABELS} == connect.FORM_LABELS
+    settings = connect.Settings(
+        client_id="AB-client", client_secret="s3cret-value", environment="sandbox",
+        authorize_url=connect.DEFAULT_AUTHORIZE_URL, token_url=connect.DEFAULT_TOKEN_URL,
+        api_url="https://sandbox-quickbooks.api.intuit.com", redirect_uri="http://localhost:8765/callback",
+        state_db_url="postgresql://x@127.0.0.1/x", state_db_origin="--state-db-url", open_browser=False,
+        timeout=1.0)
+    printed = connect.connection_fields(settings, "9341453050170123")
+    assert printed["conn_type"] == "quickbooks" and set(printed["extra"]) <= set(meta.extra_fields)
+    labels = [label for label, _ in connect.form_lines(printed)]
+    assert labels == ["Connection Id", "Connection Type", *connect.FORM_LABELS.values()]
+    assert dict(connect.form_lines(printed))["Use Synchroteam invoice numbers"] == "off"
