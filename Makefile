@@ -22,6 +22,7 @@ help:
 	@echo "make airflow       start Airflow (UI on http://localhost:8080) with the simulators; make airflow-stop stops it"
 	@echo "make connect       connect a QuickBooks company (OAuth authorization-code flow)"
 	@echo "make bench         run the benchmarks in bench/ (prints figures)"
+	@echo "make venv          only create .venv: the requirements and the hooks as the Airflow provider stqbo-hooks"
 
 $(RUNTIME_STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
