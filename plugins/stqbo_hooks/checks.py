@@ -95,8 +95,9 @@ def quickbooks_failure(target: Target, realm_id: str, err: Exception) -> str:
     if isinstance(err, NotFoundError):
         return (f"QuickBooks has no company {realm_id} at {target.url}: check Realm ID and the Environment or API "
                 "base URL (a sandbox company is not on the production URL, nor the other way round).")
-    if isinstance(err, RetriableApiError):
-        return unreachable(target, err)
+    if isinstance(err, RetriableApiError):  # the token endpoint is called first when no access token is fresh
+        token_hint = "" if err.status is not None else " If it is right, check the OAuth token URL too."
+        return unreachable(target, err) + token_hint
     if isinstance(err, ApiError):
         return f"QuickBooks refused the test read: {_text(err.message)}"
     if type(err).__module__.startswith("psycopg2"):
