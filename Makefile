@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+PROVIDER_STAMP := $(VENV)/.provider-installed
 PIP := $(BIN)/pip install -q -c constraints.txt
 # pip on some machines warns about missing local indexes; hide only that noise.
 QUIET := 2> >(grep -v 'is ignored: it is neither' >&2)
@@ -22,6 +23,7 @@ help:
 	@echo "make connect       connect a QuickBooks company (OAuth authorization-code flow)"
 	@echo "make conformance   check what the simulators assume, against them (CONNECTIONS=env: your real accounts)"
 	@echo "make bench         run the benchmarks in bench/ (prints figures)"
+	@echo "make venv          only create .venv: the requirements and the hooks as the Airflow provider stqbo-hooks"
 
 $(RUNTIME_STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,14 +33,21 @@ $(RUNTIME_STAMP): requirements.txt constraints.txt
 	@$(BIN)/python devenv/write_pth.py
 	@touch $@
 
-$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+# The hooks as the Airflow provider stqbo-hooks (pyproject.toml [project]): Airflow finds its connection types
+# through the entry point (Admin > Providers, the connection forms and their Test button). Editable, so the code
+# that runs stays plugins/stqbo_hooks; re-installed when pyproject.toml changes.
+$(PROVIDER_STAMP): $(RUNTIME_STAMP) pyproject.toml
+	@$(PIP) --no-deps -e . $(QUIET)
+	@touch $@
+
+$(DEV_STAMP): $(PROVIDER_STAMP) requirements-dev.txt
 	@$(PIP) -r requirements.txt -r requirements-dev.txt $(QUIET)
 	@touch $@
 
-venv: $(RUNTIME_STAMP)
+venv: $(PROVIDER_STAMP)
 dev: $(DEV_STAMP)
 
-demo: $(RUNTIME_STAMP)
+demo: $(PROVIDER_STAMP)
 	@$(BIN)/python -m devenv.demo
 
 # lint: style, then the layering contracts of pyproject.toml [tool.importlinter] (PYTHONPATH above finds the packages)
@@ -52,13 +61,13 @@ typecheck: $(DEV_STAMP)
 test: $(DEV_STAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-airflow: $(RUNTIME_STAMP)
+airflow: $(PROVIDER_STAMP)
 	@devenv/airflow_up.sh
 
 airflow-stop:
 	@devenv/airflow_down.sh
 
-connect: $(RUNTIME_STAMP)
+connect: $(PROVIDER_STAMP)
 	@$(BIN)/python -m stqbo_api.connect $(ARGS)
 
 # conformance: the check of docs/operating.md ("Checking a real account") against both simulators with their demo

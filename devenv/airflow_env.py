@@ -85,6 +85,7 @@ def airflow_env(conns: dict[str, str]) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": f"http://localhost:{API_PORT}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{API_PORT}/execution/",
         "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the connection forms' Test button (off by default)
         "PYTHONPATH": os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO)),
         MARKER: str(VAR),
     })

@@ -391,6 +391,34 @@ def connection_fields(settings: Settings, realm_id: str) -> dict[str, Any]:
     }
 
 
+# The labels of the "QuickBooks Online" connection form (the stqbo-hooks provider: plugins/stqbo_hooks/connections.py;
+# this package may not import it). tests/dags/test_provider.py checks them against the form Airflow shows.
+CONN_TYPE_LABEL = "QuickBooks Online"
+FORM_LABELS = {
+    "host": "API base URL",
+    "login": "OAuth client id",
+    "password": "OAuth client secret",
+    "realm_id": "Realm ID (company id)",
+    "environment": "Environment",
+    "token_url": "OAuth token URL",
+    "use_synchroteam_invoice_numbers": "Use Synchroteam invoice numbers",
+}
+
+
+def form_lines(conn: dict[str, Any]) -> list[tuple[str, str]]:
+    """(form label, what to enter) for each field of the connection form, in the form's order."""
+    values = {**{k: conn[k] for k in ("host", "login")}, **conn["extra"]}
+    lines = [("Connection Id", CONN_ID), ("Connection Type", CONN_TYPE_LABEL)]
+    for key, label in FORM_LABELS.items():
+        if key == "password":
+            lines.append((label, "your client secret (the one you gave this command)"))
+        elif isinstance(values[key], bool):
+            lines.append((label, "on" if values[key] else "off"))
+        else:
+            lines.append((label, str(values[key])))
+    return lines
+
+
 def other_tenants(dsn: str, realm_id: str) -> list[tuple[str, str, str]]:
     """(Synchroteam domain, realm, environment) of the mappings the state DB already holds for other realms."""
     import psycopg2
@@ -438,17 +466,16 @@ def print_result(out: TextIO, settings: Settings, grant: Grant, company: str) ->
     w(f"Tokens stored, encrypted, in the state database ({settings.state_db_origin}: "
       f"{redact_dsn(settings.state_db_url)}), table auth.qbo_oauth_token. The hooks read and rotate them there;\n"
       f"Airflow's connection sync_state_db must point at this same database.\n\n")
-    w(f"Now set the Airflow connection '{CONN_ID}' (Admin > Connections):\n")
-    w(f"  Connection Id   {CONN_ID}\n")
-    w("  Connection Type Generic (the UI lists no QuickBooks type; the hook reads the fields below)\n")
-    w(f"  Host            {conn['host']}\n")
-    w(f"  Login           {conn['login']}\n")
-    w("  Password        your client secret (the one you gave this command)\n")
-    w(f"  Extra           {json.dumps(conn['extra'])}\n\n")
+    w(f"Now add (or edit) the Airflow connection '{CONN_ID}' in Admin > Connections, with these fields of the "
+      f"{CONN_TYPE_LABEL} form:\n")
+    width = max(len(label) for label, _ in form_lines(conn))
+    for label, value in form_lines(conn):
+        w(f"  {label:<{width}}  {value}\n")
+    w("Leave 'Initial refresh token' empty (the tokens are in the state database) and the other invoice options at "
+      "their defaults unless you need them (docs/operating.md, section 8). Save, then press Test: it reads the "
+      "company.\n\n")
     w("or as an environment variable (put your client secret in place of <your client secret>):\n")
     w(f"  AIRFLOW_CONN_{CONN_ID.upper()}='{json.dumps(conn)}'\n")
-    w("\nNo refresh token goes in the connection: it is in the state database. Set use_synchroteam_invoice_numbers "
-      "to true to send Synchroteam's invoice numbers (see docs/operating.md).\n")
 
 
 def print_tenant_note(out: TextIO, settings: Settings, realm_id: str) -> None:

@@ -1,19 +1,26 @@
 """Connection-form metadata and helpers shared by the two Airflow hooks (no Airflow import at module level).
 
 Airflow 3.3 builds connection forms only from *provider packages*: the providers manager reads each installed
-distribution's ``apache_airflow_provider`` entry point (``conn-fields`` / ``ui-field-behaviour`` in its
-provider info) and, for older providers, a hook's ``get_connection_form_widgets`` (which needs wtforms and
-flask-appbuilder, absent from an Airflow 3.3 install). Hooks shipped in ``plugins/`` are not discovered: Airflow
-dropped hooks from plugins in 2.0. So the custom fields below do not show in the UI of this project as shipped;
-the connection still works from any source (UI "Generic"/"HTTP" type with the extras as JSON, env vars, a
-secrets backend). ``get_provider_info`` returns the exact provider info a packaging step would register with
-``[project.entry-points.apache_airflow_provider] provider_info = "stqbo_hooks.connections:get_provider_info"``.
+distribution's ``apache_airflow_provider`` entry point and takes ``conn-fields`` / ``ui-field-behaviour`` from the
+provider info it returns (hooks shipped in ``plugins/`` alone are not discovered, and ``get_connection_form_widgets``
+needs wtforms and flask-appbuilder, absent from an Airflow 3.3 install). This project is that provider: the root
+``pyproject.toml`` packages ``stqbo_hooks`` as the distribution ``stqbo-hooks`` with
+``[project.entry-points.apache_airflow_provider] provider_info = "stqbo_hooks.connections:get_provider_info"``,
+installed into ``.venv`` by the Makefile and into the Docker image. Airflow then lists it under Admin > Providers
+and offers the types "QuickBooks Online" and "Synchroteam" with the fields below and a Test button (the hooks'
+``test_connection``). The fields are plain extras: a connection made from env vars or a secrets backend, with
+the same keys in ``extra``, works the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+# The entry point loads this module while Airflow discovers its providers, before any DAG or task: it imports
+# nothing but the standard library, so a missing include/ on sys.path cannot break provider discovery.
+PROVIDER_PACKAGE = "stqbo-hooks"
+PROVIDER_VERSION = "0.1.0"  # = [project] version in pyproject.toml
 
 QUICKBOOKS_CONN_FIELDS: dict[str, dict[str, Any]] = {
     "realm_id": {
@@ -40,6 +47,30 @@ QUICKBOOKS_CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Use Synchroteam invoice numbers",
         "description": "Send Synchroteam's invoice number as DocNumber (needs custom transaction numbers on).",
         "schema": {"type": ["boolean", "null"], "default": False},
+    },
+    "income_account_id": {
+        "label": "Income account Id",
+        "description": "Id of the QuickBooks Income account of the items created for Synchroteam parts. "
+                       "Empty: the first active Income account.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "item_type": {
+        "label": "Item type",
+        "description": "Type of every item created for a Synchroteam part. Empty: services become Service "
+                       "items, parts NonInventory.",
+        "schema": {"type": ["string", "null"], "enum": ["Service", "NonInventory", None]},
+    },
+    "tax_codes": {
+        "label": "Tax codes",
+        "description": 'Non-US companies: Synchroteam tax name -> QuickBooks TaxCode Id, e.g. {"VAT": "3", '
+                       '"": "4"} ("" = lines without tax). Empty: none.',
+        "schema": {"type": ["object", "null"]},
+    },
+    "invoice_statuses": {
+        "label": "Invoice statuses to push",
+        "description": "Synchroteam invoice statuses that are pushed, one per line. Empty: new, sent, "
+                       "paid, late, partially paid, part paid.",  # stqbo_api.options.DEFAULT_INVOICE_STATUSES
+        "schema": {"type": ["array", "null"], "items": {"type": "string"}},
     },
 }
 
@@ -76,10 +107,10 @@ def _kebab(behaviour: Mapping[str, Any]) -> dict[str, Any]:
 def get_provider_info() -> dict[str, Any]:
     """Provider info in the format of ``provider.yaml``, for an ``apache_airflow_provider`` entry point."""
     return {
-        "package-name": "stqbo-hooks",
-        "name": "Synchroteam and QuickBooks Online hooks",
-        "description": "Hooks of the Synchroteam-QuickBooks connector",
-        "versions": ["0.1.0"],
+        "package-name": PROVIDER_PACKAGE,
+        "name": "Synchroteam and QuickBooks Online",
+        "description": "Hooks and connection forms of the Synchroteam-QuickBooks Online connector",
+        "versions": [PROVIDER_VERSION],
         "connection-types": [
             {
                 "hook-class-name": "stqbo_hooks.quickbooks.QuickBooksHook",

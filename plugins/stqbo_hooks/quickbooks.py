@@ -29,8 +29,9 @@ from airflow.sdk import BaseHook
 from stqbo_api.dsn import base_url, postgres_dsn
 from stqbo_api.options import QuickBooksOptions, extra_value
 from stqbo_api.quickbooks import DEFAULT_TOKEN_URL, QuickBooksClient
-from stqbo_api.redact import add_listener, scrub
+from stqbo_api.redact import add_listener
 from stqbo_api.tokens import TokenStore
+from stqbo_hooks.checks import TEST_RETRY_POLICY, Target, quickbooks_failure, unusable
 from stqbo_hooks.connections import (
     QUICKBOOKS_CONN_FIELDS,
     QUICKBOOKS_UI_BEHAVIOUR,
@@ -85,7 +86,7 @@ class QuickBooksHook(BaseHook):
             self._client = self._build_client()
         return self._client
 
-    def _build_client(self) -> QuickBooksClient:
+    def _build_client(self, **overrides: Any) -> QuickBooksClient:
         add_listener(airflow_masker)
         conn = self.get_connection(self.quickbooks_conn_id)
         extra = conn.extra_dejson
@@ -102,17 +103,21 @@ class QuickBooksHook(BaseHook):
             initial_refresh_token=extra_value(extra, "refresh_token", self.conn_type),
             environment=extra_value(extra, "environment", self.conn_type),
             options=options,
-            **self._client_options,
+            **{**self._client_options, **overrides},
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Used by the UI's Test button: reads CompanyInfo (also proves the state DB and refresh token)."""
+        """The form's Test button: reads CompanyInfo with a fresh client (which also proves the state DB, the token
+        store and the refresh token), retrying only briefly; a failure names the field to fix, never a value."""
+        target = Target("QuickBooks", "", self.quickbooks_conn_id)
         try:
-            client = self.get_conn()
-        except Exception as err:  # a missing field or connection: say which, never echo values
-            return False, f"QuickBooks connection is not usable: {_safe(err)}"
-        return client.test_connection()
-
-
-def _safe(err: Exception) -> str:
-    return scrub(str(err), limit=300) or type(err).__name__
+            client = self._build_client(retry_policy=TEST_RETRY_POLICY)
+        except Exception as err:  # a missing field, a bad option, no state DB connection
+            return False, unusable(target, err)
+        target = Target("QuickBooks", client.base_url, self.quickbooks_conn_id)
+        try:
+            info = client.get_company_info()
+        except Exception as err:
+            return False, quickbooks_failure(target, client.realm_id, err)
+        name = info.get("CompanyName") or info.get("LegalName") or "?"
+        return True, f"Connected to QuickBooks company '{name}' (realm {client.realm_id}, {client.environment})."

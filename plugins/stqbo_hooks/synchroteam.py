@@ -16,8 +16,9 @@ from airflow.sdk import BaseHook
 
 from stqbo_api.dsn import base_url
 from stqbo_api.options import extra_value
-from stqbo_api.redact import add_listener, scrub
+from stqbo_api.redact import add_listener
 from stqbo_api.synchroteam import DEFAULT_BASE_URL, SynchroteamClient, account_zone
+from stqbo_hooks.checks import TEST_RETRY_POLICY, Target, synchroteam_failure, unusable
 from stqbo_hooks.connections import (
     SYNCHROTEAM_CONN_FIELDS,
     SYNCHROTEAM_UI_BEHAVIOUR,
@@ -50,22 +51,32 @@ class SynchroteamHook(BaseHook):
 
     def get_conn(self) -> SynchroteamClient:
         if self._client is None:
-            add_listener(airflow_masker)
-            conn = self.get_connection(self.synchroteam_conn_id)
-            self._client = SynchroteamClient(
-                base_url(conn.host, conn.schema, conn.port) or DEFAULT_BASE_URL,
-                conn.login or "",
-                conn.password or "",
-                timezone=account_zone(extra_value(conn.extra_dejson, "timezone", self.conn_type),
-                                      f"connection {self.synchroteam_conn_id}").key,
-                **self._client_options,
-            )
+            self._client = self._build_client()
         return self._client
 
+    def _build_client(self, **overrides: Any) -> SynchroteamClient:
+        add_listener(airflow_masker)
+        conn = self.get_connection(self.synchroteam_conn_id)
+        return SynchroteamClient(
+            base_url(conn.host, conn.schema, conn.port) or DEFAULT_BASE_URL,
+            conn.login or "",
+            conn.password or "",
+            timezone=account_zone(extra_value(conn.extra_dejson, "timezone", self.conn_type),
+                                  f"connection {self.synchroteam_conn_id}").key,
+            **{**self._client_options, **overrides},
+        )
+
     def test_connection(self) -> tuple[bool, str]:
-        """Used by the UI's Test button: reads one customer."""
+        """The form's Test button: reads one customer with a fresh client, retrying only briefly; a failure
+        names the field to fix, never a value."""
+        target = Target("Synchroteam", "", self.synchroteam_conn_id)
         try:
-            client = self.get_conn()
+            client = self._build_client(retry_policy=TEST_RETRY_POLICY, page_size=1)
+        except Exception as err:  # domain, API key or time zone missing or invalid
+            return False, unusable(target, err)
+        target = Target("Synchroteam", client.base_url, self.synchroteam_conn_id)
+        try:
+            next(iter(client.list_customers(active=True)), None)
         except Exception as err:
-            return False, f"Synchroteam connection is not usable: {scrub(str(err), limit=300)}"
-        return client.test_connection()
+            return False, synchroteam_failure(target, err)
+        return True, f"Connected to Synchroteam account '{client.domain}' (time zone {client.timezone})."

@@ -454,11 +454,76 @@ def test_hook_parses_the_invoice_options_once_and_names_a_bad_one(monkeypatch: p
     assert not ok and "item_type" in message and "very-secret-x" not in message
 
 
+def _qbo_conn_variant(monkeypatch: pytest.MonkeyPatch, conn_id: str, **changes: Any) -> None:
+    """The test's quickbooks_default connection under another id, with some fields changed."""
+    conn = json.loads(os.environ["AIRFLOW_CONN_QUICKBOOKS_DEFAULT"])
+    extra = {**conn["extra"], **changes.pop("extra", {})}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, **changes, "extra": extra}))
+
+
+def test_hook_test_button_says_in_plain_words_that_the_client_secret_is_wrong(
+    qbo_conn: dict[str, str], state_db_conn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    _qbo_conn_variant(monkeypatch, "quickbooks_wrong_secret", password="wrong-secret-5519")
+    ok, message = QuickBooksHook("quickbooks_wrong_secret").test_connection()
+    assert not ok
+    assert message.startswith("QuickBooks refused the OAuth client id or client secret: check OAuth client id and "
+                              "OAuth client secret (Intuit developer portal")
+    assert "wrong-secret-5519" not in message and qbo_conn["refresh_token"] not in message
+
+
+def test_hook_test_button_with_a_wrong_secret_and_no_token_in_the_connection_suspects_the_secret(
+    qbo_conn: dict[str, str], state_db_conn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `make connect` the connection holds no refresh token: a mistyped secret cannot decrypt the stored
+    one, so the message must not only say "re-authorise"."""
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    assert QuickBooksHook().test_connection()[0]  # stores the tokens, encrypted with the right secret
+    _qbo_conn_variant(monkeypatch, "quickbooks_after_connect", password="wrong-secret-5519",
+                      extra={"refresh_token": None})
+    ok, message = QuickBooksHook("quickbooks_after_connect").test_connection()
+    assert not ok and "OAuth client secret" in message and "make connect" in message
+    assert qbo_conn["realm_id"] in message and "wrong-secret-5519" not in message
+
+
+def test_hook_test_button_names_a_realm_the_server_does_not_know(
+    qbo_conn: dict[str, str], state_db_conn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    ok, message = QuickBooksHook().test_connection()
+    assert ok and message.startswith("Connected to QuickBooks company '") and qbo_conn["realm_id"] in message
+    _qbo_conn_variant(monkeypatch, "quickbooks_wrong_realm", extra={"realm_id": "4620816365000000"})
+    ok, message = QuickBooksHook("quickbooks_wrong_realm").test_connection()
+    assert not ok and "4620816365000000" in message and "Realm ID" in message, message
+
+
+def test_hook_test_button_names_the_host_it_cannot_reach_without_long_retries(
+    qbo_conn: dict[str, str], state_db_conn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from devenv.sims import free_port
+    from stqbo_hooks.quickbooks import QuickBooksHook
+
+    assert QuickBooksHook().test_connection()[0]  # a valid access token is stored: the API call is what fails
+    url = f"http://127.0.0.1:{free_port()}"
+    _qbo_conn_variant(monkeypatch, "quickbooks_nowhere", host=url)
+    started = time.monotonic()
+    ok, message = QuickBooksHook("quickbooks_nowhere").test_connection()
+    assert not ok and message.startswith(f"Could not reach QuickBooks at {url} ") and "API base URL" in message
+    assert time.monotonic() - started < 5
+
+
 def test_provider_info_declares_the_connection_form() -> None:
     from stqbo_hooks.connections import get_provider_info
 
     types = {t["connection-type"]: t for t in get_provider_info()["connection-types"]}
     fields = types["quickbooks"]["conn-fields"]
-    assert {"realm_id", "environment", "refresh_token", "token_url", "use_synchroteam_invoice_numbers"} <= set(fields)
+    assert {"realm_id", "environment", "refresh_token", "token_url", "use_synchroteam_invoice_numbers",
+            "income_account_id", "item_type", "tax_codes", "invoice_statuses"} <= set(fields)
     assert fields["refresh_token"]["schema"]["format"] == "password"
     assert types["synchroteam"]["hook-class-name"] == "stqbo_hooks.synchroteam.SynchroteamHook"

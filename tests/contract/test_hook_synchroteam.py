@@ -304,3 +304,59 @@ def test_hook_from_airflow_connection(st_conn: Any) -> None:
     assert hook.get_conn().domain == DOMAIN
     assert [c["name"] for c in hook.get_conn().list_customers()] == ["Customer 001"]
     assert SynchroteamHook.get_ui_field_behaviour()["relabeling"]["password"] == "API key"
+
+
+def _st_conn_env(monkeypatch: pytest.MonkeyPatch, conn_id: str, host: str, **fields: Any) -> None:
+    import json
+
+    conn = {"conn_type": "synchroteam", "host": host, "login": DOMAIN, "password": API_KEY,
+            "extra": {"timezone": ST_TIMEZONE}, **fields}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+def test_hook_test_button_succeeds_with_one_read(st_conn: Any) -> None:
+    from stqbo_hooks.synchroteam import SynchroteamHook
+
+    _seed(st_conn, customers=[_customer(1), _customer(2)])
+    st_conn.admin("DELETE", "/_sim/requests")
+    ok, message = SynchroteamHook().test_connection()
+    assert ok and message == f"Connected to Synchroteam account '{DOMAIN}' (time zone {ST_TIMEZONE})."
+    assert [r["path"] for r in _api_calls(st_conn, "/customer/list")] == ["/api/v3/customer/list"]
+
+
+def test_hook_test_button_says_in_plain_words_that_the_api_key_is_wrong(
+    st: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stqbo_hooks.synchroteam import SynchroteamHook
+
+    _st_conn_env(monkeypatch, "synchroteam_wrong_key", st.url, password="wrong-key-8731")
+    ok, message = SynchroteamHook("synchroteam_wrong_key").test_connection()
+    assert not ok
+    assert message == ("Synchroteam refused the account domain or the API key: check Account domain (the "
+                       "'mycompany' of mycompany.synchroteam.com) and API key (Synchroteam: your account's API "
+                       "settings).")
+    assert "wrong-key-8731" not in message
+
+
+def test_hook_test_button_names_the_host_it_cannot_reach_without_long_retries(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from devenv.sims import free_port
+    from stqbo_hooks.synchroteam import SynchroteamHook
+
+    url = f"http://127.0.0.1:{free_port()}"
+    _st_conn_env(monkeypatch, "synchroteam_nowhere", url)
+    started = time.monotonic()
+    ok, message = SynchroteamHook("synchroteam_nowhere").test_connection()
+    assert not ok and message.startswith(f"Could not reach Synchroteam at {url} ") and "API base URL" in message
+    assert time.monotonic() - started < 5
+
+
+def test_hook_test_button_names_a_missing_time_zone(st: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stqbo_hooks.synchroteam import SynchroteamHook
+
+    _st_conn_env(monkeypatch, "synchroteam_no_zone", st.url, extra={})
+    ok, message = SynchroteamHook("synchroteam_no_zone").test_connection()
+    assert not ok and "timezone" in message and API_KEY not in message

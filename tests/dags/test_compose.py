@@ -277,6 +277,26 @@ def test_image_pins_the_airflow_version_of_requirements() -> None:
     assert re.search(r"pip install .*-r \S*requirements\.txt -c \S*constraints\.txt", dockerfile)
 
 
+def test_image_installs_the_hooks_as_the_airflow_provider(services: dict[str, Any]) -> None:
+    """The image carries the stqbo-hooks provider (pyproject.toml [project]): its sources are sent to the builder
+    and installed, so Airflow in the containers lists the provider and its connection forms."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"]["apache_airflow_provider"]
+    dockerfile = DOCKERFILE.read_text()
+    copies = dict(re.findall(r"^COPY (?:--chown=\S+ )?(\S+) (\S+)$", dockerfile, re.M))
+    assert copies.get("pyproject.toml") and copies.get("plugins/stqbo_hooks"), copies
+    provider_dir = copies["pyproject.toml"].rstrip("/")
+    assert copies["plugins/stqbo_hooks"] == f"{provider_dir}/plugins/stqbo_hooks"  # package-dir "" = "plugins"
+    assert re.search(rf"^RUN pip install .*--no-deps {re.escape(provider_dir)}/?$", dockerfile, re.M)
+    assert dockerfile.index("requirements.txt -c") < dockerfile.index(provider_dir)  # pins first
+    ignore = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
+    assert {"*", "!pyproject.toml", "!plugins/stqbo_hooks"} <= set(ignore)
+    env = env_of(services["airflow-apiserver"])
+    assert env.get("AIRFLOW__CORE__TEST_CONNECTION") == "Enabled"  # the forms' Test button
+
+
 def test_compose_builds_the_project_image_everywhere(raw_compose: dict[str, Any], services: dict[str, Any]) -> None:
     images = {name: s.get("image") for name, s in services.items() if uses_airflow_image(s) or name in SIMULATORS}
     assert len(set(images.values())) == 1, images

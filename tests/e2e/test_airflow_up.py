@@ -89,6 +89,7 @@ def test_make_airflow_starts_healthy_and_stop_leaves_nothing(instance: dict[str,
     assert dag["is_paused"] is False
     assert dag["params"]["mode"]["schema"]["enum"] == ["sync", "upload", "download"]
     assert dag["params"]["dry_run"]["schema"]["type"] == "boolean"
+    check_provider_over_http(base, {"Authorization": f"Bearer {token}"}, instance)
 
     pgid = int((instance["var"] / "pgid").read_text())
     assert marked_processes(instance["var"]), "the instance's processes carry no marker"
@@ -101,3 +102,39 @@ def test_make_airflow_starts_healthy_and_stop_leaves_nothing(instance: dict[str,
     assert marked_processes(instance["var"]) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base}/api/v2/monitor/health", timeout=5)
+
+
+def check_provider_over_http(base: str, auth: dict[str, str], instance: dict[str, Any]) -> None:
+    """The stqbo-hooks provider as the UI sees it: listed, its two connection forms with their fields, and the
+    Test button (POST /api/v2/connections/test) answering from the simulators, in plain words on a bad key."""
+    providers = requests.get(f"{base}/api/v2/providers", headers=auth, timeout=30).json()["providers"]
+    assert "stqbo-hooks" in {p["package_name"] for p in providers}
+    meta = {m["connection_type"]: m for m in requests.get(f"{base}/ui/connections/hook_meta", headers=auth,
+                                                           timeout=30).json()}
+    assert meta["synchroteam"]["hook_name"] == "Synchroteam" and set(meta["synchroteam"]["extra_fields"]) == {
+        "timezone"}
+    assert meta["quickbooks"]["hook_name"] == "QuickBooks Online"
+    assert {"realm_id", "environment", "income_account_id", "item_type", "tax_codes", "invoice_statuses",
+            "use_synchroteam_invoice_numbers"} <= set(meta["quickbooks"]["extra_fields"])
+
+    def test_button(body: dict[str, Any]) -> dict[str, Any]:
+        resp = requests.post(f"{base}/api/v2/connections/test", headers=auth, json=body, timeout=60)
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+    st_form = {"connection_id": "st_form", "conn_type": "synchroteam", "login": "demo",
+               "host": f"http://127.0.0.1:{instance['env']['STQBO_AIRFLOW_ST_PORT']}",
+               "extra": '{"timezone": "America/New_York"}'}
+    answer = test_button({**st_form, "password": "demo-api-key"})
+    assert answer["status"] is True and "Connected to Synchroteam account 'demo'" in answer["message"]
+    answer = test_button({**st_form, "password": "not-the-api-key"})
+    assert answer["status"] is False and answer["message"].startswith("Synchroteam refused the account domain or "
+                                                                      "the API key: check Account domain")
+    # the preset connection, as the edit form sends it back (the stored secret is merged in by Airflow)
+    qbo_url = f"http://127.0.0.1:{instance['env']['STQBO_AIRFLOW_QBO_PORT']}"
+    answer = test_button({"connection_id": "quickbooks_default", "conn_type": "quickbooks", "host": qbo_url})
+    assert answer["status"] is True and "Connected to QuickBooks company" in answer["message"], answer
+    answer = test_button({"connection_id": "quickbooks_default", "conn_type": "quickbooks", "host": qbo_url,
+                          "login": "demo-client", "password": "not-the-secret"})
+    assert answer["status"] is False and answer["message"].startswith(
+        "QuickBooks refused the OAuth client id or client secret"), answer
