@@ -78,7 +78,7 @@ def _context(rt: Runtime, first: bool = False) -> Iterator[RunContext]:
 
 def _tenant_context(conn: Conn, rt: Runtime) -> RunContext:
     tenant_id = tenants.ensure_tenant(conn, rt.st.domain, rt.qbo.realm_id, rt.qbo.environment,
-                                      str(getattr(rt.qbo, "base_url", "")))
+                                      rt.qbo.base_url)
     conn.commit()
     return RunContext(conn, tenant_id, rt.run_id, rt.mode, rt.dry_run)
 
