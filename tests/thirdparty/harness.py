@@ -45,7 +45,10 @@ def venv_python(venv: Path) -> Path:
 
 def _run_or_fail(cmd: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+        # the clients' environment (no PYTHONPATH): the project's own distributions (the editable stqbo-hooks
+        # provider's metadata under plugins/) must not look installed in this venv
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False,
+                              env=driver_env(), cwd=VENV_DIR.parent)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"third-party venv: {what} took more than {INSTALL_TIMEOUT} s: {exc}", pytrace=False)
     if proc.returncode != 0:
@@ -56,6 +59,7 @@ def _run_or_fail(cmd: list[str], what: str) -> None:
 def build_venv(venv: Path) -> None:
     """A fresh venv with exactly the pinned packages (``pip check`` proves the pins agree with each other)."""
     shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
     _run_or_fail([sys.executable, "-m", "venv", str(venv)], "python -m venv")
     pip = [str(venv_python(venv)), "-m", "pip", "--disable-pip-version-check", "--no-input"]
     _run_or_fail([*pip, "install", "-q", "-r", str(PINS)], f"pip install -r {PINS.name}")
