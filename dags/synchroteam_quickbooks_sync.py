@@ -27,7 +27,7 @@ created first when needed), and customers with their contact are synced both way
 | `upload` | every Synchroteam customer and its contact to QuickBooks: linked to a same-name customer or created |
 | `download` | every QuickBooks customer to Synchroteam: linked to a same-name customer or created |
 
-`dry_run: true` computes the plan and prints it in the `report` task's log; nothing is written to either side.
+`dry_run: true` computes the plan and logs it (record by record) in the `report` task's log; nothing is written to either side.
 Run a dry run before the first Upload or Download. **Scheduled runs wait for you**: until a run triggered by hand
 has succeeded for this Synchroteam account and QuickBooks company, scheduled runs are skipped (their extract tasks
 say why), so nothing is written before you have seen a plan.
