@@ -33,7 +33,9 @@ has succeeded for this Synchroteam account and QuickBooks company, scheduled run
 say why), so nothing is written before you have seen a plan.
 
 **Reading a run**: open the `report` task's log: counts per action and side, conflicts with both values, probable
-duplicates, invoices pushed, and one line per record that failed (side, record, field, code, plain message).
+duplicates, invoices pushed, one line per record that failed (side, record, field, code, plain message), and the
+plan record by record (action, both sides' names and ids, why, each field's value before and after; each invoice
+with its customer, total, action and reason; the first 200 of each, all of them in the state DB).
 
 **A red run**: records that failed are listed in the report; the rest of the run went on. Fix the cause (e.g. a
 name QuickBooks refuses), then *Clear* the failed tasks (or the whole run): done work is skipped, failed records are

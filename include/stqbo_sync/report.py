@@ -23,6 +23,14 @@ ACTION_SIDE = {
 }
 
 
+# how the Plan section names a customer row's action (the stored values stay as they are, see `types.Action`)
+ACTION_LABEL: dict[str, str] = {
+    Action.LINK: "link", Action.UPDATE: "update", Action.CREATE_QBO: "create in QuickBooks",
+    Action.CREATE_ST: "create in Synchroteam", Action.DEACTIVATE_QBO: "deactivate in QuickBooks",
+    Action.AMBIGUOUS: "ambiguous", Action.SKIP: "skip", Action.WARNING: "warning",
+}
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain-text table (pipe separated, aligned), readable in the Airflow task log."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
@@ -91,7 +99,7 @@ def plan_section(customers: Sequence[CustomerReview], invoices: Sequence[Invoice
         shown_rows = customers[:limit]
         parts.append(f"\nPlan: customers ({len(customers)})\n" + table(
             ["#", "action", "status", "Synchroteam", "QuickBooks", "why"],
-            [[r.seq, r.action, r.status, _who(r.st_id, r.st_name), _who(r.qbo_id, r.qbo_name), _cut(r.why, 160)]
+            [[r.seq, ACTION_LABEL.get(r.action, r.action), r.status, _who(r.st_id, r.st_name), _who(r.qbo_id, r.qbo_name), _cut(r.why, 160)]
              for r in shown_rows]) + _more(len(customers) - len(shown_rows), "customer", "sync.plan"))
         changes = [[r.seq, c.field, c.side, _cut(shown(c.before)), _cut(shown(c.after))]
                    for r in shown_rows if r.action in (Action.LINK, Action.UPDATE) for c in r.changes]

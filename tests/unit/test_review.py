@@ -199,8 +199,8 @@ def test_report_lists_each_record_and_each_field_change() -> None:
     assert text.startswith(report.render(SUMMARY)), "the existing sections come first, unchanged"
     lines = text.splitlines()
     assert "Plan: customers (2)" in lines and "Plan: invoices (1)" in lines
-    assert "1 | link       | pending | 1 Acme      | 7 Acme     | matched by name and email" in lines
-    assert "2 | create_qbo | pending | 2 Bolt      | (new) Bolt | new in Synchroteam" in lines
+    assert "1 | link                 | pending | 1 Acme      | 7 Acme     | matched by name and email" in lines
+    assert "2 | create in QuickBooks | pending | 2 Bolt      | (new) Bolt | new in Synchroteam" in lines
     assert "1 | phone | QuickBooks | (empty) | 555" in lines
     assert not any("Bolt" in ln and "| name |" in ln for ln in lines), "a create's values are not listed as changes"
     assert "1042          | Acme     | 120.50 | create | pending | not in QuickBooks yet" in lines
@@ -223,3 +223,12 @@ def test_report_is_logged_as_one_record(caplog: pytest.LogCaptureFixture, capsys
         report.emit(text)
     assert [r.getMessage() for r in caplog.records] == [text]
     assert "\n" in text and capsys.readouterr().out == "", "one log record, nothing printed line by line"
+
+
+def test_report_keeps_one_line_per_record_and_cuts_long_values() -> None:
+    long = "x" * 300
+    customers = [CustomerReview(1, "update", "pending", "1", "Two\nLines", "7", "B", "why",
+                                (FieldChange("address_line1", QBO, "a\r\nb", long),))]
+    lines = report.plan_section(customers, []).splitlines()
+    assert "1 | update | pending | 1 Two Lines | 7 B        | why" in lines
+    assert "1 | address_line1 | QuickBooks | a b    | " + "x" * (report.VALUE_WIDTH - 3) + "..." in lines
