@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from stqbo_sync.model import CANON_FIELDS
 from stqbo_sync.types import Action
 
 QBO, ST = "QuickBooks", "Synchroteam"
@@ -121,9 +122,15 @@ def customer_review(row: Mapping[str, Any]) -> CustomerReview:
 def pair_changes(payload: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """A linked pair's writes: each field written to QuickBooks (before: QuickBooks' value) then to Synchroteam."""
     st_now, qbo_now = payload.get("st_canon") or {}, payload.get("qbo_canon") or {}
-    out = [FieldChange(f, QBO, qbo_now.get(f), v) for f, v in (payload.get("to_qbo") or {}).items()]
-    out += [FieldChange(f, ST, st_now.get(f), v) for f, v in (payload.get("to_st") or {}).items()]
+    out = [FieldChange(f, QBO, qbo_now.get(f), v) for f, v in _in_order(payload.get("to_qbo"))]
+    out += [FieldChange(f, ST, st_now.get(f), v) for f, v in _in_order(payload.get("to_st"))]
     return tuple(out)
+
+
+def _in_order(values: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
+    """Fields in the canonical order (a stored JSON object does not keep its keys' order)."""
+    rank = {f: i for i, f in enumerate(CANON_FIELDS)}
+    return sorted((values or {}).items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
 
 
 def _created(canon: Mapping[str, Any], side: str) -> tuple[FieldChange, ...]:
@@ -141,9 +148,12 @@ def _pair_why(action: str, p: Mapping[str, Any], reason: str) -> str:
         moved = [side for side, now, base in ((ST, p.get("st_canon"), p.get("st_base")),
                                               (QBO, p.get("qbo_canon"), p.get("qbo_base"))) if now != base]
         parts = [reason + (f" (changed in {' and '.join(moved)})" if moved else "")]
-    for c in p.get("conflicts") or []:
-        parts.append(f"conflict on {c.get('field')}: {c.get('rule')}, {WINNER.get(str(c.get('winner')), c.get('winner'))} "
-                     "wins")
+    decided: dict[tuple[str, str], list[str]] = {}
+    for c in p.get("conflicts") or []:     # grouped: one phrase per rule and winner
+        winner = WINNER.get(str(c.get("winner")), str(c.get("winner")))
+        decided.setdefault((str(c.get("rule")), winner), []).append(str(c.get("field")))
+    for (rule, winner), fields in decided.items():
+        parts.append(f"conflict{'s' if len(fields) > 1 else ''} on {', '.join(fields)}: {rule}, {winner} wins")
     held = p.get("held") or {}
     for side, label, mode in (("qbo", QBO, "an upload"), ("st", ST, "a download")):
         if held.get(side):

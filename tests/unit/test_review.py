@@ -232,3 +232,15 @@ def test_report_keeps_one_line_per_record_and_cuts_long_values() -> None:
     lines = report.plan_section(customers, []).splitlines()
     assert "1 | update | pending | 1 Two Lines | 7 B        | why" in lines
     assert "1 | address_line1 | QuickBooks | a b    | " + "x" * (report.VALUE_WIDTH - 3) + "..." in lines
+
+
+def test_conflicts_are_grouped_by_rule_and_winner_and_changes_keep_the_canonical_order() -> None:
+    payload = {"st_canon": {"name": "A", "email": "s@x", "city": "S"}, "qbo_canon": {"name": "A", "email": "q@x",
+               "city": "Q"}, "how": "name", "to_qbo": {"city": "S", "email": "s@x"}, "to_st": {},
+               "conflicts": [{"field": "email", "rule": "new link, sync", "winner": "st"},
+                             {"field": "city", "rule": "new link, sync", "winner": "st"},
+                             {"field": "phone", "rule": "new link, sync", "winner": "qbo"}]}
+    r = review.customer_review({"action": "link", "reason": "", "st_id": 1, "qbo_id": "2", "payload": payload})
+    assert r.why == ("matched by name; conflicts on email, city: new link, sync, Synchroteam wins; "
+                     "conflict on phone: new link, sync, QuickBooks wins")
+    assert [c.field for c in r.changes] == ["email", "city"]
