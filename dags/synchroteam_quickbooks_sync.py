@@ -27,13 +27,15 @@ created first when needed), and customers with their contact are synced both way
 | `upload` | every Synchroteam customer and its contact to QuickBooks: linked to a same-name customer or created |
 | `download` | every QuickBooks customer to Synchroteam: linked to a same-name customer or created |
 
-`dry_run: true` computes the plan and prints it in the `report` task's log; nothing is written to either side.
+`dry_run: true` computes the plan and logs it (record by record) in the `report` task's log; nothing is written to either side.
 Run a dry run before the first Upload or Download. **Scheduled runs wait for you**: until a run triggered by hand
 has succeeded for this Synchroteam account and QuickBooks company, scheduled runs are skipped (their extract tasks
 say why), so nothing is written before you have seen a plan.
 
 **Reading a run**: open the `report` task's log: counts per action and side, conflicts with both values, probable
-duplicates, invoices pushed, and one line per record that failed (side, record, field, code, plain message).
+duplicates, invoices pushed, one line per record that failed (side, record, field, code, plain message), and the
+plan record by record (action, both sides' names and ids, why, each field's value before and after; each invoice
+with its customer, total, action and reason; the first 200 of each, all of them in the state DB).
 
 **A red run**: records that failed are listed in the report; the rest of the run went on. Fix the cause (e.g. a
 name QuickBooks refuses), then *Clear* the failed tasks (or the whole run): done work is skipped, failed records are

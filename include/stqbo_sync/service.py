@@ -23,6 +23,7 @@ from stqbo_sync import (
     plan_customers,
     plan_invoices,
     report,
+    review,
     watermarks,
 )
 from stqbo_sync.clients import QuickBooksApi, SynchroteamApi
@@ -245,7 +246,7 @@ def build_report(rt: Runtime, upstream_failed: bool = False) -> dict[str, Any]:
             if upstream_failed:  # report is the DAG's only leaf: the run is red only if report fails
                 raise RunFailed(f"Run {rt.run_id} stopped before it started its work (see the extract tasks' logs: "
                                 "another run holding the tenant, or a connection problem). Nothing was written.")
-            print(f"Run {rt.run_id}: nothing was done (skipped before it started; see the extract tasks' logs).")
+            report.emit(f"Run {rt.run_id}: nothing was done (skipped before it started; see the extract tasks' logs).")
             return {"status": "skipped"}
         try:
             summary = _finish(ctx, rt, upstream_failed)
@@ -262,19 +263,32 @@ def build_report(rt: Runtime, upstream_failed: bool = False) -> dict[str, Any]:
 
 
 def _finish(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
-    """The report's unit of work: summary, watermarks, the run's audit row, staging purge; printed once committed."""
+    """The report's unit of work: summary, watermarks, the run's audit row, staging purge; logged once committed."""
     summary = summarize(ctx, rt, upstream_failed)
     if not rt.dry_run and not upstream_failed:
         held = {e["entity"] for e in summary["errors"]}
         if plan_db.rows(ctx, ("pending", "failed", "superseded")):
             held.add("customer")   # read this window again: those records are planned anew next run
         watermarks.commit(ctx, held)
-    text = report.render(summary)
+    text = report.render(summary, *plan_review(ctx))
     audit.finish_run(ctx, summary["status"], summary, text)
     staging.purge_old(ctx.conn)
     ctx.conn.commit()
-    print(text)
+    report.emit(text)
     return summary
+
+
+def plan_review(ctx: RunContext) -> tuple[list[review.CustomerReview], list[review.InvoiceReview]]:
+    """The run's plan record by record, computed from what the run stored (its plan rows, and the customer of each
+    invoice from its staged invoices while they are kept): the same for a dry run and a real one, at any time."""
+    invoices = invoice_plan.rows(ctx)
+    customers: dict[int, str] = {}
+    if invoices:
+        for st_id, raw in staging.rows(ctx, "st_invoice"):
+            customer = raw.get("customer") or {}
+            if customer.get("name"):
+                customers[int(st_id)] = str(customer["name"])
+    return review.customer_reviews(plan_db.rows(ctx)), review.invoice_reviews(invoices, customers)
 
 
 def summarize(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
