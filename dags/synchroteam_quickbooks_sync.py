@@ -41,6 +41,10 @@ with its customer, total, action and reason; the first 200 of each, all of them 
 name QuickBooks refuses), then *Clear* the failed tasks (or the whole run): done work is skipped, failed records are
 retried, nothing is written twice. A run that failed on authentication needs the QuickBooks connection to be
 re-authorised first (`make connect`, see docs/operating.md). Runs never overlap: a run waits for the tenant's lease.
+
+**Alerts**: the `report` task sends one message when a run fails, when QuickBooks must be re-authorised, or when no
+run has succeeded for N hours, and one when a run succeeds again (Variables `stqbo_alert_to`,
+`stqbo_alert_notifier`, `stqbo_alert_stale_hours`; see docs/operating.md, "Alerts").
 """
 
 # The retry delay can be shortened for tests (STQBO_RETRY_DELAY_SECONDS); read at parse time, no I/O.
@@ -99,6 +103,24 @@ def _guarded(rt: Any) -> Any:
         print(reason)  # the task log shows only "Skipping task." for the exception itself
         raise AirflowSkipException(reason)
     return rt
+
+
+def _alert(rt: Any, failed: bool) -> None:
+    """Send the alerts this run calls for (failed run, re-authorise QuickBooks, no success for N hours, recovered)
+    through the configured Airflow notifiers (plugins/stqbo_hooks/alerting.py); never changes the run's state."""
+    from stqbo_hooks import alerting
+    from stqbo_sync import service
+
+    ctx = get_current_context()
+    try:
+        due = service.check_alerts(rt, failed, alerting.run_link(ctx["dag"].dag_id, ctx["run_id"]),
+                                   alerting.stale_hours())
+    except Exception:  # noqa: BLE001 - the report's own outcome is what the run must show
+        import logging
+
+        logging.getLogger(__name__).exception("could not check the alerts")
+        return
+    alerting.send(due, ctx)
 
 
 @dag(
@@ -162,7 +184,14 @@ def synchroteam_quickbooks_sync() -> None:
 
             raise AirflowSkipException("the run was skipped before it started (see extract_synchroteam's log)")
         failed = any(state not in ("success", "skipped") for state in upstream.values())
-        return service.build_report(_runtime(), upstream_failed=failed)
+        rt = _runtime()
+        try:
+            result = service.build_report(rt, upstream_failed=failed)
+        except service.RunFailed:
+            _alert(rt, failed=True)
+            raise
+        _alert(rt, failed=False)
+        return result
 
     st, qbo = extract_synchroteam(), extract_quickbooks()
     plan = diff_and_match(st, qbo)

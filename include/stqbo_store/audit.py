@@ -97,3 +97,39 @@ def conflicts(s: Scope) -> list[dict[str, Any]]:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def set_cause(s: Scope, cause: str) -> None:
+    """Why the run failed when a person must act (e.g. 'reauthorize'); read by the alerts."""
+    with s.conn.cursor() as cur:
+        cur.execute("UPDATE audit.run SET cause=%s WHERE tenant_id=%s AND run_id=%s", (cause, s.tenant_id, s.run_id))
+
+
+def last_success_at(s: Scope) -> Any:
+    """When the tenant's newest successful run that was not a dry run finished (None: never)."""
+    with s.conn.cursor() as cur:
+        cur.execute("SELECT max(finished_at) FROM audit.run WHERE tenant_id=%s AND status='success' AND NOT dry_run",
+                    (s.tenant_id,))
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def open_alerts(s: Scope) -> dict[str, dict[str, Any]]:
+    """The tenant's open incidents by kind, with the run that opened each."""
+    with s.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute("SELECT kind, opened_run_id, opened_at FROM audit.alert WHERE tenant_id=%s AND closed_at IS NULL",
+                    (s.tenant_id,))
+        return {r["kind"]: dict(r) for r in cur.fetchall()}
+
+
+def open_alert(s: Scope, kind: str) -> None:
+    with s.conn.cursor() as cur:
+        cur.execute("INSERT INTO audit.alert (tenant_id, kind, opened_run_id) VALUES (%s,%s,%s) "
+                    "ON CONFLICT (tenant_id, kind) WHERE closed_at IS NULL DO NOTHING",
+                    (s.tenant_id, kind, s.run_id))
+
+
+def close_alerts(s: Scope) -> None:
+    with s.conn.cursor() as cur:
+        cur.execute("UPDATE audit.alert SET closed_at=now(), closed_run_id=%s WHERE tenant_id=%s AND closed_at IS NULL",
+                    (s.run_id, s.tenant_id))

@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from stqbo_api.errors import ConfigurationError
+from stqbo_api.errors import ConfigurationError, ReauthorizationRequired
 from stqbo_api.options import QuickBooksOptions
 from stqbo_store import Conn, audit, extracts, invoice_plan, migrate, staging, tenants
 from stqbo_store import connect as connect_db
 from stqbo_store import mapping as mapping_db
 from stqbo_store import plan as plan_db
 from stqbo_sync import (
+    alerts,
     extract,
     lease,
     load_customers,
@@ -72,9 +73,23 @@ def _context(rt: Runtime, first: bool = False) -> Iterator[RunContext]:
             conn.commit()
         else:
             lease.check(ctx)
-        yield ctx
+        try:
+            yield ctx
+        except ReauthorizationRequired:
+            _note_cause(ctx, alerts.REAUTHORIZE)
+            raise
     finally:
         conn.close()
+
+
+def _note_cause(ctx: RunContext, cause: str) -> None:
+    """Remember why the run failed (the alerts tell a person what to do); never hides the original error."""
+    try:
+        ctx.conn.rollback()
+        audit.set_cause(ctx, cause)
+        ctx.conn.commit()
+    except Exception:   # noqa: BLE001 - the task's own error is what matters here
+        log.exception("could not record the run's failure cause %r", cause)
 
 
 def _tenant_context(conn: Conn, rt: Runtime) -> RunContext:
@@ -260,6 +275,23 @@ def build_report(rt: Runtime, upstream_failed: bool = False) -> dict[str, Any]:
                         "Fix the cause, then clear the run's failed tasks to retry just those records.")
     return {k: summary[k] for k in ("status", "customer_counts", "invoice_counts")} | {
         "errors": len(summary["errors"]), "conflicts": len(summary["conflicts"])}
+
+
+def check_alerts(rt: Runtime, failed: bool, link: str, stale_hours: float = alerts.DEFAULT_STALE_HOURS
+                 ) -> list[alerts.Alert]:
+    """The report task's last step: the alert messages this run's outcome calls for (recorded, then returned for
+    the DAG to send). Runs after every run, even one that stopped early, so a stale tenant is noticed."""
+    conn = connect_db(rt.dsn)
+    try:
+        if not tenants.schema_ready(conn):
+            return []
+        ctx = _tenant_context(conn, rt)
+        tenant = f"{rt.st.domain} <-> QuickBooks realm {rt.qbo.realm_id} ({rt.qbo.environment})"
+        due = alerts.check(ctx, failed, tenant, link, stale_hours, watermarks.utcnow())
+        conn.commit()
+        return due
+    finally:
+        conn.close()
 
 
 def _finish(ctx: RunContext, rt: Runtime, upstream_failed: bool) -> dict[str, Any]:
