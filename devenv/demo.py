@@ -39,6 +39,19 @@ def _side_summary(qbo: Any, st: Any) -> list[str]:
     ]
 
 
+def _stored_report(state_url: str, run_id: str) -> str:
+    """The run's report as the report task logged it (kept with the run in audit.run)."""
+    import psycopg2
+
+    from devenv import pg
+
+    with psycopg2.connect(pg.psycopg2_dsn(state_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT report FROM audit.run WHERE run_id = %s", (run_id,))
+        row = cur.fetchone()
+    conn.close()
+    return str(row[0]) if row and row[0] else f"(no report stored for {run_id})"
+
+
 def _writes(sim: Any) -> int:
     return len(sim.writes())
 
@@ -94,6 +107,7 @@ def main() -> int:
             print(f"\n=== {title} ===", flush=True)
             dr = dag.test(run_conf=conf)
             states = {ti.task_id: str(ti.state) for ti in dr.get_task_instances()}
+            print(_stored_report(state_url, dr.run_id))
             print(f"run {dr.run_id}: {dr.state}  tasks: {states}")
             print(f"writes: QuickBooks {_writes(qbo)}, Synchroteam {_writes(st)}")
             print("\n".join(_side_summary(qbo, st)))
