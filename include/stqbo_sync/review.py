@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from stqbo_sync.model import CANON_FIELDS
+from stqbo_sync.names import qbo_safe_name
 from stqbo_sync.types import Action
 
 QBO, ST = "QuickBooks", "Synchroteam"
@@ -97,7 +98,10 @@ def customer_review(row: Mapping[str, Any]) -> CustomerReview:
         qbo_id = qbo_id or _text(result.get("qbo_id"))
         changes = _created(canon, QBO)
         if qbo_name and qbo_name != _name(canon):
-            why += f"; named '{qbo_name}' in QuickBooks (the name is taken there)"
+            safe = qbo_safe_name(_name(canon) or "")
+            cause = ("the name is taken there" if qbo_name != safe
+                     else "QuickBooks does not allow a colon, tab or newline in a name, or one this long")
+            why += f"; named '{qbo_name}' in QuickBooks ({cause})"
     elif action == Action.CREATE_ST:
         canon = p.get("canon") or {}
         st_name = qbo_name = _name(canon)
