@@ -13,6 +13,7 @@ from typing import Any
 import psycopg2.extras
 
 from stqbo_store import Scope
+from stqbo_store.staging import chunks
 
 COLUMNS = ("st_id", "action", "reason", "note", "st_number", "qbo_customer_id", "total", "version", "body",
            "st_modified", "qbo_id", "qbo_docnumber", "failures", "held_state", "error_code", "error_side",
@@ -25,10 +26,9 @@ def replace(scope: Scope, rows: Sequence[Mapping[str, Any]]) -> int:
     with scope.conn.cursor() as cur:
         cur.execute("DELETE FROM sync.invoice_plan WHERE tenant_id=%s AND run_id=%s", (scope.tenant_id, scope.run_id))
         values = [(scope.tenant_id, scope.run_id, *(_value(r, c) for c in COLUMNS)) for r in rows]
-        for start in range(0, len(values), CHUNK):
+        for chunk in chunks(values, CHUNK):
             psycopg2.extras.execute_values(
-                cur, f"INSERT INTO sync.invoice_plan (tenant_id, run_id, {', '.join(COLUMNS)}) VALUES %s",
-                values[start:start + CHUNK])
+                cur, f"INSERT INTO sync.invoice_plan (tenant_id, run_id, {', '.join(COLUMNS)}) VALUES %s", chunk)
     return len(values)
 
 

@@ -106,8 +106,8 @@ def scheduled_run_blocked(rt: Runtime) -> str | None:
         return None
     conn = connect_db(rt.dsn)
     try:
-        migrate.migrate(conn)   # the guard runs in the first tasks, before anything else touches the state DB
-        done_before = audit.had_manual_success(_tenant_context(conn, rt))
+        # a state DB not migrated yet has seen no run at all; the task migrates it right after this guard
+        done_before = tenants.schema_ready(conn) and audit.had_manual_success(_tenant_context(conn, rt))
         conn.commit()
     finally:
         conn.close()
